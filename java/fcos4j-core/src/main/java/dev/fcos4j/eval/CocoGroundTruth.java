@@ -30,6 +30,7 @@ import java.util.Objects;
 public final class CocoGroundTruth {
     private final String source;
     private final long[] imageIds;
+    private final CocoImage[] images; // parallel to imageIds
     private final long[] categoryIds;
     private final String[] categoryNames;
     // Annotations that refer to a listed image and category, in file order.
@@ -45,6 +46,11 @@ public final class CocoGroundTruth {
     private CocoGroundTruth(Builder b) {
         this.source = b.source;
         this.imageIds = Arrays.stream(Arrays.copyOf(b.images, b.nImages)).sorted().distinct().toArray();
+        // A later entry with the same id wins, as in the reference's id-keyed dictionary.
+        this.images = new CocoImage[imageIds.length];
+        for (int i = 0; i < b.nImages; i++) {
+            images[Arrays.binarySearch(imageIds, b.images[i])] = b.imageEntries.get(i);
+        }
         // Later category entries with the same id win, as in the reference's id-keyed dictionary.
         Map<Long, String> names = new HashMap<>();
         for (int i = 0; i < b.nCategories; i++) {
@@ -197,20 +203,27 @@ public final class CocoGroundTruth {
             String where = recordAt(p, b.source, "images", index);
             boolean hasId = false;
             long id = 0;
+            String fileName = "";
+            int width = 0, height = 0;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String f = p.currentName();
-                p.nextToken();
-                if (f.equals("id")) {
-                    id = CocoJson.id(p, where, "id");
-                    hasId = true;
-                } else {
-                    p.skipChildren();
+                JsonToken v = p.nextToken();
+                switch (f) {
+                    case "id" -> {
+                        id = CocoJson.id(p, where, "id");
+                        hasId = true;
+                    }
+                    // Informational fields: kept when well-formed, never a reason to reject the file.
+                    case "file_name" -> fileName = v == JsonToken.VALUE_STRING ? p.getText() : "";
+                    case "width" -> width = v == JsonToken.VALUE_NUMBER_INT ? p.getValueAsInt() : 0;
+                    case "height" -> height = v == JsonToken.VALUE_NUMBER_INT ? p.getValueAsInt() : 0;
+                    default -> p.skipChildren();
                 }
             }
             if (!hasId) {
                 throw new CocoFormatException(where + ": field 'id' is missing");
             }
-            b.image(id);
+            b.image(id, fileName, width, height);
             index++;
         }
     }
@@ -307,6 +320,11 @@ public final class CocoGroundTruth {
         return imageIds.clone();
     }
 
+    /** The image entries, ascending by id (one per id). */
+    public List<CocoImage> images() {
+        return List.of(images);
+    }
+
     /** The number of evaluated images. */
     public int imageCount() {
         return imageIds.length;
@@ -377,6 +395,7 @@ public final class CocoGroundTruth {
     public static final class Builder {
         private final String source;
         private long[] images = new long[64];
+        private final List<CocoImage> imageEntries = new ArrayList<>();
         private int nImages;
         private long[] categories = new long[16];
         private final List<String> categoryNameList = new ArrayList<>();
@@ -395,10 +414,17 @@ public final class CocoGroundTruth {
 
         /** Adds an image id (duplicates are merged). */
         public Builder image(long id) {
+            return image(id, "", 0, 0);
+        }
+
+        /** Adds an image entry; a later entry with the same id replaces the file name and size. */
+        public Builder image(long id, String fileName, int width, int height) {
+            CocoImage entry = new CocoImage(id, fileName, width, height);
             if (nImages == images.length) {
                 images = Arrays.copyOf(images, 2 * nImages);
             }
             images[nImages++] = id;
+            imageEntries.add(entry);
             return this;
         }
 

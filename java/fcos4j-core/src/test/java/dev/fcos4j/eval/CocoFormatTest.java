@@ -55,6 +55,7 @@ class CocoFormatTest {
                 + IMAGES + ",\"licenses\":[]," + CATS + "}";
         CocoGroundTruth g = gt(json);
         assertArrayEquals(new long[]{1, 2}, g.imageIds());
+        assertEquals(java.util.List.of(new CocoImage(1, "a.jpg", 640, 480), new CocoImage(2, "", 0, 0)), g.images());
         assertEquals(2, g.categories().size());
         assertEquals(new CocoCategory(2, "dog"), g.categories().get(1));
         assertEquals(2, g.annotationCount());
