@@ -150,7 +150,7 @@ public final class CocoEvaluator {
                 while (dEnd < nd && (dtKeys[dEnd] >>> 32) < catEnd) {
                     dEnd++;
                 }
-                ensureCategoryCapacity(Math.min(dEnd - dp, MAX_DET * numImages));
+                ensureCategoryCapacity((int) Math.min(dEnd - dp, (long) MAX_DET * numImages), catIds[k]);
                 Arrays.fill(npig, 0);
                 int nCat = 0;
                 boolean anyCell = false;
@@ -189,9 +189,13 @@ public final class CocoEvaluator {
             return new CocoEvalResult(gt, precision, recall, gtCountAll, dt.size(), ignoredDetections);
         }
 
-        private void ensureCategoryCapacity(int n) {
+        private void ensureCategoryCapacity(int n, long categoryId) {
+            if ((long) A * T * n > Integer.MAX_VALUE - 16) {
+                throw new CocoFormatException(dt.source() + ": category_id " + categoryId + " has " + n
+                        + " detections to evaluate, more than this evaluator holds per category");
+            }
             if (n > catCap) {
-                catCap = Math.max(n, 2 * catCap);
+                catCap = (int) Math.min(Math.max(n, 2L * catCap), (Integer.MAX_VALUE - 16) / (A * T));
                 catScore = new double[catCap];
                 catRank = new int[catCap];
                 catState = new byte[A * T * catCap];
