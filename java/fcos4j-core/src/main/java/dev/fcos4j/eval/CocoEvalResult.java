@@ -1,9 +1,16 @@
 package dev.fcos4j.eval;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The outcome of a {@link CocoEvaluator} run: the 12 COCO summary statistics, per-category AP, the reference's
@@ -161,6 +168,52 @@ public final class CocoEvalResult {
             throw new IllegalArgumentException("unknown COCO statistic '" + name + "'; one of " + STAT_NAMES);
         }
         return stats[i];
+    }
+
+    /** The 12 statistics keyed by their {@link #STAT_NAMES}, in that order. */
+    public Map<String, Double> statsByName() {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (int i = 0; i < stats.length; i++) {
+            m.put(STAT_NAMES.get(i), stats[i]);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * Writes a machine-readable report: {@code {"stats": {"AP": ..., ...}, "per_class": [{"category_id", "name",
+     * "gt", "ap", "ap50", "ap75"}, ...], "images", "detections", "ignored_detections", "dropped_annotations"}}
+     * with -1 for undefined values. The stream is not closed.
+     */
+    public void writeJson(OutputStream out) {
+        try (JsonGenerator g = CocoJson.FACTORY.createGenerator(out)) {
+            g.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+            g.useDefaultPrettyPrinter();
+            g.writeStartObject();
+            g.writeObjectFieldStart("stats");
+            for (int i = 0; i < stats.length; i++) {
+                g.writeNumberField(STAT_NAMES.get(i), stats[i]);
+            }
+            g.writeEndObject();
+            g.writeArrayFieldStart("per_class");
+            for (CocoClassAp c : perClass) {
+                g.writeStartObject();
+                g.writeNumberField("category_id", c.categoryId());
+                g.writeStringField("name", c.name());
+                g.writeNumberField("gt", c.groundTruthCount());
+                g.writeNumberField("ap", c.ap());
+                g.writeNumberField("ap50", c.ap50());
+                g.writeNumberField("ap75", c.ap75());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeNumberField("images", numImages);
+            g.writeNumberField("detections", numDetections);
+            g.writeNumberField("ignored_detections", ignoredDetections);
+            g.writeNumberField("dropped_annotations", droppedAnnotations);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the COCO evaluation report", e);
+        }
     }
 
     /** The 12 lines the reference prints, e.g. {@code " Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.505"}. */

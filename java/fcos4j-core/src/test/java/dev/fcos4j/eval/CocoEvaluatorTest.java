@@ -271,6 +271,35 @@ class CocoEvaluatorTest {
     }
 
     @Test
+    void reportAsJsonCarriesStatsAndPerClassValues() throws Exception {
+        CocoGroundTruth gt = gtWithImages(1).annotation(1, 1, 1, 0, 0, 100, 100, 10000, false).build();
+        CocoDetections dt = CocoDetections.builder("dt").add(1, 1, 0, 0, 100, 62, 0.5).add(1, 1, 0, 0, 100, 92, 0.5)
+                .add(1, 7, 0, 0, 1, 1, 0.1).build();
+        CocoEvalResult r = CocoEvaluator.evaluate(gt, dt);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        r.writeJson(out);
+        com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.toByteArray());
+        assertEquals(0.6, n.get("stats").get("AP").asDouble(), TOL);
+        assertEquals(0.9, n.get("stats").get("ARl").asDouble(), TOL);
+        assertEquals(-1, n.get("stats").get("APs").asDouble(), 0.0);
+        assertEquals(List.copyOf(CocoEvalResult.STAT_NAMES), iterable(n.get("stats").fieldNames()));
+        assertEquals(2, n.get("per_class").size());
+        assertEquals("dog", n.get("per_class").get(1).get("name").asText());
+        assertEquals(-1, n.get("per_class").get(1).get("ap").asDouble(), 0.0);
+        assertEquals(1, n.get("per_class").get(0).get("ap50").asDouble(), TOL);
+        assertEquals(1, n.get("ignored_detections").asInt());
+        assertEquals(3, n.get("detections").asInt());
+        assertEquals(0.6, r.statsByName().get("AP"), TOL);
+        assertEquals(r.stat("AR100"), r.stats()[8], 0.0);
+    }
+
+    private static List<String> iterable(java.util.Iterator<String> it) {
+        List<String> l = new java.util.ArrayList<>();
+        it.forEachRemaining(l::add);
+        return l;
+    }
+
+    @Test
     void scalesToAValSetSizedInput() {
         // 5000 images x 3 categories, one box each, plus one low-scored false positive per image and category.
         // All true positives outrank all false positives -> precision 1 up to recall 1: every stat 1 where defined.
