@@ -80,7 +80,8 @@ final class CocoJson {
             if (n >= 4) {
                 throw new CocoFormatException(where + ": field 'bbox' must have exactly 4 numbers, got more");
             }
-            out[n++] = number(p, where, "bbox[" + n + "]");
+            out[n] = number(p, where, "bbox[" + n + "]");
+            n++;
         }
         if (n != 4) {
             throw new CocoFormatException(where + ": field 'bbox' must have exactly 4 numbers, got " + n);

@@ -79,6 +79,13 @@ class CocoFormatTest {
     }
 
     @Test
+    void detectionCornersBecomeAnXywhBoxInDouble() {
+        // float32 30.1 is 30.100000381469727; the width is computed after widening, as Python does after tolist().
+        CocoDetections d = CocoDetections.builder("mem").add(5, 3, new dev.fcos4j.Detection(10.5f, 20.25f, 30.1f, 40.75f, 0.875f, 2, "x")).build();
+        assertEquals(new CocoDetection(5, 3, 10.5, 20.25, 19.600000381469727, 20.5, 0.875), d.get(0));
+    }
+
+    @Test
     void resultsIgnoreExtraFieldsAndAcceptIntegralFloatIds() {
         CocoDetections d = dt("[{\"image_id\":1.0,\"category_id\":2,\"bbox\":[1,2,3,4],\"score\":1,\"id\":55,"
                 + "\"area\":999,\"segmentation\":[[0,0,1,1]]}]");
@@ -121,7 +128,7 @@ class CocoFormatTest {
         assertMentions(dtError("[{\"image_id\":1,\"category_id\":1,\"bbox\":[1,2,3,-0.5],\"score\":0.5}]"), "negative width or height");
         assertMentions(dtError("[{\"image_id\":1,\"category_id\":1,\"bbox\":[1,2,3],\"score\":0.5}]"), "record [0]", "exactly 4");
         assertMentions(dtError("[{\"image_id\":1,\"category_id\":1,\"bbox\":[1,2,3,4,5],\"score\":0.5}]"), "exactly 4");
-        assertMentions(dtError("[{\"image_id\":1,\"category_id\":1,\"bbox\":[1,\"2\",3,4],\"score\":0.5}]"), "must be a number");
+        assertMentions(dtError("[{\"image_id\":1,\"category_id\":1,\"bbox\":[1,\"2\",3,4],\"score\":0.5}]"), "'bbox[1]' must be a number");
         assertMentions(dtError("[{\"image_id\":1,\"category_id\":1,\"bbox\":[1,2,3,4],\"score\":Infinity}]"), "record [0]", "score must be finite");
         assertMentions(dtError("[{\"image_id\":1,\"category_id\":1,\"bbox\":[1,2,3,4],\"score\":NaN}]"), "score must be finite");
         assertMentions(dtError("[{\"image_id\":1,\"category_id\":1,\"bbox\":[1,2,3,1e400],\"score\":1}]"), "non-finite");
