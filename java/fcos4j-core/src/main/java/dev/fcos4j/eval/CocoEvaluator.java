@@ -39,8 +39,13 @@ public final class CocoEvaluator {
 
     /** Loads both files (streaming) and evaluates them with the reference's handling of unknown categories. */
     public static CocoEvalResult evaluate(Path groundTruthFile, Path resultsFile) {
+        return evaluate(groundTruthFile, resultsFile, UnknownCategoryPolicy.IGNORE);
+    }
+
+    /** Loads both files (streaming) and evaluates them. */
+    public static CocoEvalResult evaluate(Path groundTruthFile, Path resultsFile, UnknownCategoryPolicy policy) {
         CocoGroundTruth gt = CocoGroundTruth.load(groundTruthFile);
-        return evaluate(gt, CocoDetections.load(resultsFile));
+        return evaluate(gt, CocoDetections.load(resultsFile), policy);
     }
 
     /** Evaluates with {@link UnknownCategoryPolicy#IGNORE}, the reference behaviour. */
