@@ -59,6 +59,8 @@ public final class TinyFcosModel {
         WRONG_INPUT_NAME,
         /** The metadata claims one class more than the cls tensors have (and carries no names). */
         CLASS_COUNT_MISMATCH,
+        /** The metadata claims strides 8,16,32,64,256: the tensors are fine but P7 is twice the size the strides say. */
+        WRONG_STRIDES,
         /** Every value of {@code cls_2} is NaN (0/0 added to the logits). */
         NAN_CLS,
         /** Every value of {@code reg_1} is NaN. */
@@ -231,6 +233,9 @@ public final class TinyFcosModel {
             if (spec.defect() == Defect.CLASS_COUNT_MISMATCH) {
                 w.metadata(ModelMetadata.KEY_CLASS_NAMES, "[]");
                 w.metadata(ModelMetadata.KEY_NUM_CLASSES, Integer.toString(c + 1));
+            }
+            if (spec.defect() == Defect.WRONG_STRIDES) {
+                w.metadata(ModelMetadata.KEY_STRIDES, "8,16,32,64,256");
             }
             w.metadata(ModelMetadata.KEY_MODEL_NAME, "tiny-fcos-" + c + "-seed" + spec.seed()
                     + (spec.defect() == Defect.NONE ? "" : "-" + spec.defect().name().toLowerCase(Locale.ROOT)));

@@ -314,7 +314,7 @@ public final class OnnxRuntimeNetwork implements Network {
         String msg = e.getMessage() == null ? "" : e.getMessage();
         String what = "model " + modelPath + " on a " + batch.size() + "x3x" + batch.height() + "x" + batch.width()
                 + " batch";
-        if (msg.contains("hape mismatch") || msg.contains("re-use buffer")) {
+        if (msg.contains("hape mismatch") || msg.contains("re-use buffer") || msg.contains("computed output shape")) {
             StringBuilder b = new StringBuilder();
             for (int l = 0; l < shapes.size(); l++) {
                 b.append(l == 0 ? "" : ", ").append(shapes.get(l).height()).append('x').append(shapes.get(l).width());

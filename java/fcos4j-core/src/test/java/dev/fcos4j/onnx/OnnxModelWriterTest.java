@@ -27,8 +27,8 @@ class OnnxModelWriterTest {
         // Transpose [N,3] -> [3,N] exercises an INTS attribute; LeakyRelu a FLOAT attribute with a negative input.
         String t = w.node("Transpose", List.of(shifted), Attribute.ofInts("perm", 1, 0));
         // Reshape to [3, -1] keeps the shape but reads the int64 initializer.
-        String r = w.node("Reshape", List.of(t, "perm_shape"));
-        w.node("LeakyRelu", List.of(r), List.of("y"), Attribute.ofFloat("alpha", 0.25f));
+        String reshaped = w.node("Reshape", List.of(t, "perm_shape"));
+        w.node("LeakyRelu", List.of(reshaped), List.of("y"), Attribute.ofFloat("alpha", 0.25f));
         w.output("y", OnnxModelWriter.FLOAT, 3, "N");
         w.metadata("k1", "v1").metadata("k2", "[\"a\",\"b\"]");
 
