@@ -121,7 +121,8 @@ public final class ModelContract {
                 }
                 if (name.startsWith("cls_")) {
                     checkTensor(t, declaredClasses > 0 ? declaredClasses : -1, "float32 [N,C,H,W]", problems);
-                    if (t.rank() == 4 && t.dim(1) > 0) {
+                    // With a declared count each cls tensor is checked against it above; without, against cls_0.
+                    if (declaredClasses == 0 && t.rank() == 4 && t.dim(1) > 0) {
                         if (seenClasses > 0 && t.dim(1) != seenClasses) {
                             problems.add("output '" + name + "' has " + t.dim(1) + " classes but '" + seenFrom
                                     + "' has " + seenClasses);

@@ -199,21 +199,22 @@ public record ModelMetadata(String modelName, List<Integer> strides, List<String
             }
         }
         PostProcessConfig post = PostProcessConfig.defaults(convention);
+        String key = null;
         try {
-            if (r.has(KEY_SCORE_THRESHOLD)) {
-                post = post.withScoreThreshold(r.floats(KEY_SCORE_THRESHOLD, 1)[0]);
+            if (r.has(key = KEY_SCORE_THRESHOLD)) {
+                post = post.withScoreThreshold(r.floats(key, 1)[0]);
             }
-            if (r.has(KEY_NMS_PRE)) {
-                post = post.withNmsPre(r.positiveInts(KEY_NMS_PRE, 1).get(0));
+            if (r.has(key = KEY_NMS_PRE)) {
+                post = post.withNmsPre(r.positiveInts(key, 1).get(0));
             }
-            if (r.has(KEY_IOU_THRESHOLD)) {
-                post = post.withIouThreshold(r.floats(KEY_IOU_THRESHOLD, 1)[0]);
+            if (r.has(key = KEY_IOU_THRESHOLD)) {
+                post = post.withIouThreshold(r.floats(key, 1)[0]);
             }
-            if (r.has(KEY_MAX_DETECTIONS)) {
-                post = post.withMaxDetections(r.positiveInts(KEY_MAX_DETECTIONS, 1).get(0));
+            if (r.has(key = KEY_MAX_DETECTIONS)) {
+                post = post.withMaxDetections(r.positiveInts(key, 1).get(0));
             }
         } catch (ConfigurationException e) {
-            throw new ModelContractException("model post-processing metadata: " + e.getMessage(), e);
+            throw new ModelContractException("model metadata " + key + ": " + e.getMessage(), e);
         }
         return new ModelMetadata(name, strides, names, numClasses, pre, post);
     }

@@ -129,7 +129,8 @@ public final class OnnxRuntimeNetwork implements Network {
             so.setInterOpNumThreads(1);
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            // Run errors come back as exceptions with ORT's text; its own log would only repeat them on stderr.
+            so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
             session = env.createSession(model.toString(), so);
         } catch (OrtException e) {
             throw loadError(model, e);
