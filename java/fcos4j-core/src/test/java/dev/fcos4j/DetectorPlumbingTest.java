@@ -158,6 +158,25 @@ class DetectorPlumbingTest {
     }
 
     @Test
+    void closeWithAsyncCallsInFlightCompletesOrFailsEachOfThem() {
+        Detector d = builder().asyncThreads(2).build();
+        List<CompletableFuture<List<Detection>>> futures = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            futures.add(d.detectAsync(TestImages.synthetic(64, 64, i)));
+        }
+        d.close();
+        for (CompletableFuture<List<Detection>> f : futures) {
+            // close() returned, so nothing is left running: every future is settled
+            assertTrue(f.isDone(), "future still pending after close");
+            try {
+                assertEquals(1, f.join().size());
+            } catch (CompletionException e) {
+                assertInstanceOf(ResourceClosedException.class, e.getCause());
+            }
+        }
+    }
+
+    @Test
     void conventionAndThresholdOverrides() {
         try (Detector d = builder().build()) {
             assertEquals(Convention.MMDET, d.postProcessConfig().convention());
