@@ -10,6 +10,7 @@ import dev.fcos4j.preprocess.PreprocessConfig;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -140,6 +141,7 @@ public final class TinyFcosModel {
         private final Random random;
         private final OnnxModelWriter w = new OnnxModelWriter(OPSET, "fcos4j-tiny", "tiny_fcos");
         private int params;
+        private boolean normConstantsWritten;
 
         Builder(Spec spec) {
             this.spec = spec;
@@ -189,8 +191,9 @@ public final class TinyFcosModel {
                 String regFeat = relu(groupNorm(apply(regTower, levels[l], 1), regNorm));
                 String cls = apply(clsOut, clsFeat, 1);
                 String scale = scalar("scale_" + l, 1.0f + 0.1f * (float) random.nextGaussian());
-                String reg = w.node("Mul", List.of(w.node("Exp", List.of(w.node("Mul", List.of(apply(regOut, regFeat, 1),
-                        scale)))), scalar("stride_" + l, STRIDES[l])));
+                // mmdet with norm_on_bbox=False: exp(scale * x); times the stride so distances are in input pixels.
+                String scaled = w.node("Mul", List.of(apply(regOut, regFeat, 1), scale));
+                String reg = w.node("Mul", List.of(w.node("Exp", List.of(scaled)), scalar("stride_" + l, STRIDES[l])));
                 String ctr = apply(ctrOut, regFeat, 1);
 
                 if (spec.defect() == Defect.NAN_CLS && l == 2) {
@@ -261,7 +264,7 @@ public final class TinyFcosModel {
                 wv[i] = (float) (random.nextGaussian() * std);
             }
             float[] bv = new float[out];
-            java.util.Arrays.fill(bv, bias);
+            Arrays.fill(bv, bias);
             w.initializer(wName, new long[] {out, in, k, k}, wv);
             w.initializer(bName, new long[] {out}, bv);
             return new Conv(wName, bName, out, k);
@@ -314,7 +317,7 @@ public final class TinyFcosModel {
             if (!normConstantsWritten) {
                 w.initializer(groupShape, new long[] {3}, new long[] {0, g, -1});
                 float[] one = new float[g];
-                java.util.Arrays.fill(one, 1f);
+                Arrays.fill(one, 1f);
                 w.initializer(ones, new long[] {g}, one);
                 w.initializer(zeros, new long[] {g}, new float[g]);
                 normConstantsWritten = true;
@@ -325,8 +328,6 @@ public final class TinyFcosModel {
             String back = w.node("Reshape", List.of(normed, w.node("Shape", List.of(x))));
             return w.node("Add", List.of(w.node("Mul", List.of(back, n.gamma())), n.beta()));
         }
-
-        private boolean normConstantsWritten;
 
         private String scalar(String name, float value) {
             w.initializer(name, new long[] {}, new float[] {value});
@@ -353,7 +354,7 @@ public final class TinyFcosModel {
                 String a = args[i];
                 if (a.equals("-h") || a.equals("--help")) {
                     System.out.println("usage: TinyFcosModel --out FILE [--seed N] [--classes C] [--defect "
-                            + java.util.Arrays.toString(Defect.values()) + "]");
+                            + Arrays.toString(Defect.values()) + "]");
                     return;
                 }
                 if (i + 1 >= args.length) {
