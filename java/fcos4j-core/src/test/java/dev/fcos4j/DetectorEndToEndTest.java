@@ -41,6 +41,7 @@ class DetectorEndToEndTest {
     @AfterEach
     void noLeaks() {
         assertEquals(0, OnnxRuntimeNetwork.openOutputs(), "network outputs left open");
+        assertEquals(0, OnnxRuntimeNetwork.openTensors(), "ONNX Runtime tensors left open");
     }
 
     private static Detector open() {

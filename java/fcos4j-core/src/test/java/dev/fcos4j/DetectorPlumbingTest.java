@@ -56,6 +56,7 @@ class DetectorPlumbingTest {
     void noLeaks() {
         assertEquals(sessionsBefore, OnnxRuntimeNetwork.openSessions(), "sessions left open");
         assertEquals(0, OnnxRuntimeNetwork.openOutputs(), "network outputs left open");
+        assertEquals(0, OnnxRuntimeNetwork.openTensors(), "ONNX Runtime tensors left open");
     }
 
     private Detector.Builder builder() {

@@ -2,7 +2,6 @@ package dev.fcos4j.onnx;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
@@ -51,6 +50,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class OnnxRuntimeNetwork implements Network {
     private static final AtomicInteger OPEN_SESSIONS = new AtomicInteger();
     private static final AtomicInteger OPEN_OUTPUTS = new AtomicInteger();
+    private static final AtomicInteger OPEN_TENSORS = new AtomicInteger();
     private static final int POOL_LIMIT = 4;
     // Each output slice starts on a 64-byte boundary (cache line; what ORT's own allocator gives).
     private static final int ALIGN = 64;
@@ -277,11 +277,11 @@ public final class OnnxRuntimeNetwork implements Network {
                 FloatBuffer view = block.slice((int) offsets[i], count * 4).order(ByteOrder.nativeOrder())
                         .asFloatBuffer();
                 views[i] = view;
-                pinned.put(outputNames.get(i), OnnxTensor.createTensor(env, view, dims[i]));
+                pinned.put(outputNames.get(i), tensor(view, dims[i]));
             }
             FloatBuffer data = batch.data().duplicate();
             data.clear();
-            input = OnnxTensor.createTensor(env, data, new long[] {n, 3, batch.height(), batch.width()});
+            input = tensor(data, new long[] {n, 3, batch.height(), batch.width()});
             result = session.run(Map.of(ModelContract.INPUT, input), pinned);
             List<FloatBuffer> cls = new ArrayList<>(levels);
             List<FloatBuffer> reg = new ArrayList<>(levels);
@@ -299,16 +299,27 @@ public final class OnnxRuntimeNetwork implements Network {
             throw runError(batch, shapes, e);
         } finally {
             if (input != null) {
-                input.close();
+                closeTensor(input);
             }
             if (!ok) {
                 if (result != null) {
                     result.close();
                 }
-                pinned.values().forEach(OnnxTensor::close);
+                pinned.values().forEach(OnnxRuntimeNetwork::closeTensor);
                 release(block);
             }
         }
+    }
+
+    private OnnxTensor tensor(FloatBuffer data, long[] shape) throws OrtException {
+        OnnxTensor t = OnnxTensor.createTensor(env, data, shape);
+        OPEN_TENSORS.incrementAndGet();
+        return t;
+    }
+
+    private static void closeTensor(OnnxTensor t) {
+        t.close();
+        OPEN_TENSORS.decrementAndGet();
     }
 
     private RuntimeException runError(ImageBatch batch, List<LevelShape> shapes, OrtException e) {
@@ -379,6 +390,11 @@ public final class OnnxRuntimeNetwork implements Network {
         return OPEN_OUTPUTS.get();
     }
 
+    /** Diagnostics for leak checks: ONNX Runtime tensors (inputs and bound outputs) created here and not closed. */
+    public static int openTensors() {
+        return OPEN_TENSORS.get();
+    }
+
     @Override
     public String toString() {
         return "OnnxRuntimeNetwork[" + modelPath + ", " + metadata.modelName() + ", " + metadata.numClasses()
@@ -416,8 +432,8 @@ public final class OnnxRuntimeNetwork implements Network {
             }
             try {
                 result.close();
-                for (OnnxValue v : pinned.values()) {
-                    v.close();
+                for (OnnxTensor t : pinned.values()) {
+                    closeTensor(t);
                 }
             } finally {
                 OPEN_OUTPUTS.decrementAndGet();

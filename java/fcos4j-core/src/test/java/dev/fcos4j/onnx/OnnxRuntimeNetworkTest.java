@@ -39,6 +39,7 @@ class OnnxRuntimeNetworkTest {
     static Path model;
     private int sessionsBefore;
     private int outputsBefore;
+    private int tensorsBefore;
 
     @BeforeAll
     static void generate() {
@@ -50,12 +51,14 @@ class OnnxRuntimeNetworkTest {
     void countBefore() {
         sessionsBefore = OnnxRuntimeNetwork.openSessions();
         outputsBefore = OnnxRuntimeNetwork.openOutputs();
+        tensorsBefore = OnnxRuntimeNetwork.openTensors();
     }
 
     @AfterEach
     void nothingLeaked() {
         assertEquals(sessionsBefore, OnnxRuntimeNetwork.openSessions(), "ONNX Runtime sessions left open");
         assertEquals(outputsBefore, OnnxRuntimeNetwork.openOutputs(), "network outputs left open");
+        assertEquals(tensorsBefore, OnnxRuntimeNetwork.openTensors(), "ONNX Runtime tensors left open");
     }
 
     static ImageBatch randomBatch(int n, int h, int w, long seed) {
@@ -223,6 +226,8 @@ class OnnxRuntimeNetworkTest {
     void closeIsIdempotentAndRunAfterCloseThrows() {
         OnnxRuntimeNetwork net = OnnxRuntimeNetwork.load(model, new OnnxRuntimeNetwork.Options(1));
         NetworkOutput out = net.run(randomBatch(1, 32, 32, 5));
+        // the 15 bound outputs stay open with the output, the input tensor is already closed
+        assertEquals(tensorsBefore + 15, OnnxRuntimeNetwork.openTensors());
         net.close();
         net.close();
         assertTrue(net.isClosed());
