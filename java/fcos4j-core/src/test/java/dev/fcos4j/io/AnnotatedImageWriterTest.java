@@ -95,6 +95,21 @@ class AnnotatedImageWriterTest {
     }
 
     @Test
+    void drawingFreesItsNativeObjects() throws IOException {
+        Path in = tmp.resolve("leak.png");
+        ImageIO.write(new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB), "png", in.toFile());
+        Path out = tmp.resolve("leak-out.png");
+        List<Detection> dets = List.of(new Detection(1, 2, 30, 40, 0.5f, 1, "a"), new Detection(5, 5, 60, 45, 0.9f, 2, "b"));
+        AnnotatedImageWriter w = new AnnotatedImageWriter();
+        w.write(in, dets, out);
+        long before = org.bytedeco.javacpp.Pointer.totalCount();
+        for (int i = 0; i < 20; i++) {
+            w.write(in, dets, out);
+        }
+        assertTrue(org.bytedeco.javacpp.Pointer.totalCount() <= before, "native objects left behind");
+    }
+
+    @Test
     void errorsNameTheFiles() throws IOException {
         AnnotatedImageWriter w = new AnnotatedImageWriter();
         Path missing = tmp.resolve("missing.jpg");

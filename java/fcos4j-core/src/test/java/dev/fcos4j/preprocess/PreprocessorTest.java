@@ -420,6 +420,29 @@ class PreprocessorTest {
     }
 
     @Test
+    void noNativeObjectOutlivesACall() throws IOException {
+        Path file = Files.write(tmp.resolve("leak.png"), png(randomRgb(40, 30, 8)));
+        byte[] encoded = Files.readAllBytes(file);
+        BufferedImage image = randomRgb(25, 35, 9);
+        try (Preprocessor mm = new Preprocessor(PreprocessConfig.mmdetCaffe());
+             Preprocessor tv = new Preprocessor(PreprocessConfig.torchvision())) {
+            mm.preprocessFiles(List.of(file)); // warm-up: class loading may allocate once
+            long before = org.bytedeco.javacpp.Pointer.totalCount();
+            for (int i = 0; i < 20; i++) {
+                for (Preprocessor p : List.of(mm, tv)) {
+                    p.preprocessFiles(List.of(file, file));
+                    p.preprocessEncoded(List.of(encoded));
+                    p.preprocessImages(List.of(image));
+                    assertThrows(ImageDecodeException.class, () -> p.preprocessEncoded(List.of(encoded, new byte[] {1, 2, 3})));
+                }
+            }
+            long after = org.bytedeco.javacpp.Pointer.totalCount();
+            // Every Mat, Size and buffer pointer is closed by the call that made it (GC may only lower the count).
+            assertTrue(after <= before, "native objects left behind: " + (after - before));
+        }
+    }
+
+    @Test
     void directoryOfImagesWithUnicodeNameDecodes() throws IOException {
         Path file = tmp.resolve("bild-\u00e4\u00f6\u00fc.png");
         Files.write(file, png(randomRgb(10, 12, 3)));
