@@ -88,6 +88,7 @@ class CocoResultsWriterTest {
     }
 
     @Test
+    @SuppressWarnings("try") // close() is called inside the try on purpose: it must be idempotent
     void writesCocoResultsRecords() throws IOException {
         Path file = tmp.resolve("results.json");
         try (CocoResultsWriter w = CocoResultsWriter.open(file, CocoCategories.NAMES, 80)) {
