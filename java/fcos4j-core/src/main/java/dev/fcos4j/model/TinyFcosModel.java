@@ -62,6 +62,8 @@ public final class TinyFcosModel {
         CLASS_COUNT_MISMATCH,
         /** The metadata claims strides 8,16,32,64,256: the tensors are fine but P7 is twice the size the strides say. */
         WRONG_STRIDES,
+        /** Not a violation: the input is declared [N,3,64,64], so only 64 x 64 batches run. */
+        FIXED_INPUT_SIZE,
         /** Every value of {@code cls_2} is NaN (0/0 added to the logits). */
         NAN_CLS,
         /** Every value of {@code reg_1} is NaN. */
@@ -152,7 +154,11 @@ public final class TinyFcosModel {
             int c = spec.numClasses();
             int f = spec.width();
             String input = spec.defect() == Defect.WRONG_INPUT_NAME ? "input" : "images";
-            w.input(input, OnnxModelWriter.FLOAT, "N", 3, "H", "W");
+            if (spec.defect() == Defect.FIXED_INPUT_SIZE) {
+                w.input(input, OnnxModelWriter.FLOAT, "N", 3, 64, 64);
+            } else {
+                w.input(input, OnnxModelWriter.FLOAT, "N", 3, "H", "W");
+            }
 
             // Backbone: stride-2 3x3 convs; C3 at stride 8, C4 at 16, C5 at 32.
             String x = relu(conv(input, 3, 8, 3, 2, he(3 * 9), 0f));

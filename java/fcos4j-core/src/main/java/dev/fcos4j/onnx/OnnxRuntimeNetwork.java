@@ -281,6 +281,13 @@ public final class OnnxRuntimeNetwork implements Network {
             }
             FloatBuffer data = batch.data().duplicate();
             data.clear();
+            if (data.isDirect() && data.order() != ByteOrder.nativeOrder()) {
+                // ONNX Runtime reads a direct buffer's bytes as they are: other byte orders need a native copy.
+                FloatBuffer nativeCopy = ByteBuffer.allocateDirect(data.capacity() * 4).order(ByteOrder.nativeOrder())
+                        .asFloatBuffer();
+                nativeCopy.put(data).clear();
+                data = nativeCopy;
+            }
             input = tensor(data, new long[] {n, 3, batch.height(), batch.width()});
             result = session.run(Map.of(ModelContract.INPUT, input), pinned);
             List<FloatBuffer> cls = new ArrayList<>(levels);
@@ -333,6 +340,10 @@ public final class OnnxRuntimeNetwork implements Network {
             }
             return new ModelContractException(what + ": the head outputs do not have the contract's level sizes ("
                     + b + " for strides " + metadata.strides() + "): " + msg, e);
+        }
+        if (msg.contains("nvalid dimensions for input")) {
+            return new ModelContractException(what + ": the model's input '" + ModelContract.INPUT
+                    + "' does not accept this size (fixed dimensions?): " + msg, e);
         }
         return new NativeLibraryException("ONNX Runtime failed running " + what + ": " + msg, e);
     }

@@ -204,6 +204,36 @@ class OnnxRuntimeNetworkTest {
     }
 
     @Test
+    void aFixedInputSizeModelRunsThatSizeAndNamesTheInputOtherwise() {
+        Path fixed = dir.resolve("fixed.onnx");
+        TinyFcosModel.generate(fixed, Spec.of(1, 5).withDefect(Defect.FIXED_INPUT_SIZE));
+        try (OnnxRuntimeNetwork net = OnnxRuntimeNetwork.load(fixed, new OnnxRuntimeNetwork.Options(1))) {
+            try (NetworkOutput out = net.run(randomBatch(1, 64, 64, 1))) {
+                assertEquals(8, out.heads().level(0).height());
+            }
+            ModelContractException e = assertThrows(ModelContractException.class,
+                    () -> net.run(randomBatch(1, 96, 64, 1)));
+            assertTrue(e.getMessage().contains(fixed.toString()) && e.getMessage().contains("'images'"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void bigEndianDirectInputGivesTheSameOutputs() {
+        ImageBatch heap = randomBatch(1, 64, 64, 8);
+        FloatBuffer big = java.nio.ByteBuffer.allocateDirect(heap.data().capacity() * 4)
+                .order(java.nio.ByteOrder.BIG_ENDIAN).asFloatBuffer();
+        big.put(heap.data().duplicate().clear()).clear();
+        try (OnnxRuntimeNetwork net = OnnxRuntimeNetwork.load(model, new OnnxRuntimeNetwork.Options(1));
+             NetworkOutput a = net.run(heap);
+             NetworkOutput b = net.run(new ImageBatch(big, 64, 64, heap.metas()))) {
+            for (int l = 0; l < 5; l++) {
+                assertBuffersEqual(a.heads().cls(l), b.heads().cls(l));
+            }
+        }
+    }
+
+    @Test
     void missingFileNamesTheFile() {
         Path missing = dir.resolve("nope.onnx");
         ConfigurationException e = assertThrows(ConfigurationException.class, () -> OnnxRuntimeNetwork.load(missing));
