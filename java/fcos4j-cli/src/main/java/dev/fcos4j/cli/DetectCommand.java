@@ -66,7 +66,9 @@ final class DetectCommand implements Callable<Integer> {
     Integer maxDetections;
 
     @Option(names = {"-b", "--batch"}, paramLabel = "N", defaultValue = "1",
-            description = "Images per network run (default: ${DEFAULT-VALUE}).")
+            description = {"Images per network run (default: ${DEFAULT-VALUE}).",
+                    "Images of different sizes are padded to a common size in a batch, which can change their "
+                            + "scores slightly (GroupNorm sees the padding), as in mmdetection."})
     int batch;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
@@ -101,6 +103,10 @@ final class DetectCommand implements Callable<Integer> {
         }
         PrintWriter stdout = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
+        if (!Files.isRegularFile(model)) {
+            // A missing file is a runtime failure (exit 1), like a missing image, not a usage error.
+            throw new DataFileException("model file " + model + (Files.exists(model) ? " is not a regular file" : " does not exist"));
+        }
         List<Path> images = collectImages(inputs, recursive);
 
         Detector.Builder builder = Detector.builder().modelPath(model).backend(Backend.CPU).intraOpThreads(threads)

@@ -144,15 +144,19 @@ public final class Images {
                     bgr[o + 3 * x + 2] = (byte) row[s];
                 }
             }
-        } else if (eightBit && !(cm instanceof IndexColorModel) && csType == ColorSpace.TYPE_GRAY
-                && raster.getNumBands() == 1) {
-            // getRGB would apply a linear-gray to sRGB curve; the decoders replicate the gray value instead.
+        } else if (!(cm instanceof IndexColorModel) && csType == ColorSpace.TYPE_GRAY && raster.getNumBands() == 1
+                && raster.getSampleModel().getSampleSize(0) >= 8 && raster.getSampleModel().getSampleSize(0) <= 16
+                && raster.getDataBuffer().getDataType() != java.awt.image.DataBuffer.TYPE_FLOAT
+                && raster.getDataBuffer().getDataType() != java.awt.image.DataBuffer.TYPE_DOUBLE) {
+            // getRGB would apply a linear-gray to sRGB curve; the decoders replicate the gray value instead
+            // (16-bit: the high byte, as OpenCV's 8-bit decode of a 16-bit PNG).
+            int shift = raster.getSampleModel().getSampleSize(0) - 8;
             int[] row = new int[w];
             for (int y = 0; y < h; y++) {
                 raster.getSamples(raster.getMinX(), raster.getMinY() + y, w, 1, 0, row);
                 int o = y * w * 3;
                 for (int x = 0; x < w; x++) {
-                    byte v = (byte) row[x];
+                    byte v = (byte) (row[x] >>> shift);
                     bgr[o + 3 * x] = v;
                     bgr[o + 3 * x + 1] = v;
                     bgr[o + 3 * x + 2] = v;

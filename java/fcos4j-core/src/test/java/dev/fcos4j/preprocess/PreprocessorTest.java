@@ -344,6 +344,46 @@ class PreprocessorTest {
     }
 
     @Test
+    void sixteenBitGrayKeepsTheHighByte() {
+        BufferedImage gray16 = new BufferedImage(5, 2, BufferedImage.TYPE_USHORT_GRAY);
+        for (int i = 0; i < 10; i++) {
+            gray16.getRaster().setSample(i % 5, i / 5, 0, i * 6553 + 0x7F);
+        }
+        try (Preprocessor pre = new Preprocessor(config(PreprocessConfig.ChannelOrder.RGB, 1f,
+                PreprocessConfig.ResizePolicy.NONE))) {
+            for (ImageBatch b : List.of(pre.preprocessEncoded(List.of(png(gray16))), pre.preprocessImages(List.of(gray16)))) {
+                for (int i = 0; i < 10; i++) {
+                    int high = (i * 6553 + 0x7F) >> 8;
+                    for (int c = 0; c < 3; c++) {
+                        // libpng may round instead of truncating when it reduces 16 to 8 bits: allow one level.
+                        assertEquals((high - MEAN[c]) / STD[c], value(b, 0, c, i / 5, i % 5), 1.01f / STD[c], "pixel " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void concurrentCallsGiveTheSameBatches() throws Exception {
+        List<byte[]> encoded = List.of(png(randomRgb(60, 80, 21)), png(randomRgb(45, 45, 22)));
+        try (Preprocessor pre = new Preprocessor(PreprocessConfig.torchvision())) {
+            FloatBuffer expected = pre.preprocessEncoded(encoded).data();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<FloatBuffer>> futures = new ArrayList<>();
+                for (int i = 0; i < 16; i++) {
+                    futures.add(pool.submit(() -> pre.preprocessEncoded(encoded).data()));
+                }
+                for (java.util.concurrent.Future<FloatBuffer> f : futures) {
+                    assertEquals(expected, f.get());
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
     void rgbaPngDropsAlphaKeepingColour() {
         BufferedImage rgba = new BufferedImage(4, 3, BufferedImage.TYPE_INT_ARGB);
         for (int i = 0; i < 12; i++) {
