@@ -9,6 +9,7 @@ import dev.fcos4j.io.DataFileException;
 import dev.fcos4j.io.DetectionsJson;
 import dev.fcos4j.io.ImageDetections;
 import dev.fcos4j.io.NpyArray;
+import dev.fcos4j.io.PostprocessFixture;
 import dev.fcos4j.io.Npz;
 import dev.fcos4j.postprocess.Convention;
 import dev.fcos4j.postprocess.PostProcessConfig;
@@ -34,20 +35,24 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code fcos4j postprocess}: the post-processing alone, on head tensors saved as .npz. */
+/** {@code fcos4j postprocess}: the post-processing alone, on head tensors saved as .npz or in a fixture. */
 @Command(name = "postprocess", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Runs post-processing on saved head outputs and prints (or writes) the detections JSON.",
                 "HEADS.npz holds float arrays named as the model contract: cls_0..cls_L-1 [N,C,H,W], "
-                        + "reg_0.. [N,4,H,W] (distances in input pixels), ctr_0.. [N,1,H,W]."})
+                        + "reg_0.. [N,4,H,W] (distances in input pixels), ctr_0.. [N,1,H,W].",
+                "HEADS.json is a post-processing fixture (engines/POSTPROCESS.md): it brings its own convention, "
+                        + "thresholds, strides and image sizes (options still override the thresholds); --check "
+                        + "compares the result with its expected detections."})
 final class PostprocessCommand implements Callable<Integer> {
     /** Post-processing implementations; only the Java reference exists in this build. */
     enum BackendChoice { REFERENCE, EMULATED, CUDA }
 
-    @Option(names = "--heads", required = true, paramLabel = "HEADS.npz", description = "Head tensors (.npz).")
+    @Option(names = "--heads", required = true, paramLabel = "HEADS.npz|FIXTURE.json",
+            description = "Head tensors (.npz), or a post-processing fixture (.json).")
     Path heads;
 
-    @Option(names = "--convention", required = true, paramLabel = "NAME", converter = DetectCommand.ConventionConverter.class,
-            description = "mmdet, fcos or torchvision.")
+    @Option(names = "--convention", paramLabel = "NAME", converter = DetectCommand.ConventionConverter.class,
+            description = "mmdet, fcos or torchvision (required for .npz; a fixture names its own).")
     Convention convention;
 
     @Option(names = "--image-size", paramLabel = "H,W", converter = SizeConverter.class,
@@ -59,8 +64,8 @@ final class PostprocessCommand implements Callable<Integer> {
             description = "Original size of each image, once for all or once per image (default: the image size).")
     List<int[]> originalSizes = new ArrayList<>();
 
-    @Option(names = "--strides", paramLabel = "S,S,...", split = ",", defaultValue = "8,16,32,64,128",
-            description = "Stride of each level (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--strides", paramLabel = "S,S,...", split = ",",
+            description = "Stride of each level of an .npz (default: 8,16,32,64,128).")
     List<Integer> strides;
 
     @Option(names = "--score-threshold", paramLabel = "S", description = "Default: the convention's.")
@@ -86,6 +91,13 @@ final class PostprocessCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Write the detections JSON here instead of stdout.")
     Path out;
 
+    @Option(names = "--check", description = "With a fixture: compare with its expected detections; exit 1 on a mismatch.")
+    boolean check;
+
+    @Option(names = "--tolerance", paramLabel = "T", defaultValue = "1e-5",
+            description = "--check tolerance for boxes and scores, relative to max(1, |expected|) (default: ${DEFAULT-VALUE}).")
+    double tolerance;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -95,7 +107,35 @@ final class PostprocessCommand implements Callable<Integer> {
             throw new ConfigurationException("--backend " + backend.name().toLowerCase(Locale.ROOT)
                     + " is not available in this build: only 'reference' (the native module adds emulated and cuda)");
         }
-        PostProcessConfig config = PostProcessConfig.defaults(convention);
+        boolean fixtureInput = heads.getFileName() != null
+                && heads.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
+        PostprocessFixture fixture = null;
+        PostProcessConfig config;
+        if (fixtureInput) {
+            if (strides != null || !imageSizes.isEmpty() || !originalSizes.isEmpty()) {
+                throw new ConfigurationException("--strides, --image-size and --original-size come from the fixture "
+                        + heads + "; leave them out");
+            }
+            fixture = PostprocessFixture.read(heads);
+            config = fixture.config();
+            if (convention != null && convention != config.convention()) {
+                config = PostProcessConfig.defaults(convention);
+            }
+        } else {
+            if (convention == null) {
+                throw new ConfigurationException("--convention is required with an .npz heads file (mmdet, fcos, torchvision)");
+            }
+            if (check) {
+                throw new ConfigurationException("--check needs a fixture (.json) with expected detections");
+            }
+            config = PostProcessConfig.defaults(convention);
+        }
+        if (check && (fixture.expected() == null)) {
+            throw new ConfigurationException("--check: fixture " + heads + " has no \"expected\" detections");
+        }
+        if (!(tolerance >= 0)) {
+            throw new ConfigurationException("--tolerance must be a non-negative number, got " + tolerance);
+        }
         if (scoreThreshold != null) {
             config = config.withScoreThreshold(scoreThreshold);
         }
@@ -108,26 +148,35 @@ final class PostprocessCommand implements Callable<Integer> {
         if (maxDetections != null) {
             config = config.withMaxDetections(maxDetections);
         }
-        for (int s : strides) {
-            if (s <= 0) {
-                throw new ConfigurationException("--strides must be positive, got " + strides);
+        HeadTensors headTensors;
+        List<ImageMeta> metas;
+        if (fixture != null) {
+            headTensors = fixture.heads();
+            metas = fixture.images();
+        } else {
+            List<Integer> levelStrides = strides == null ? List.of(8, 16, 32, 64, 128) : strides;
+            for (int s : levelStrides) {
+                if (s <= 0) {
+                    throw new ConfigurationException("--strides must be positive, got " + levelStrides);
+                }
             }
+            LoadedHeads loaded = loadHeads(heads, levelStrides);
+            headTensors = loaded.heads;
+            metas = metas(loaded);
         }
-        LoadedHeads loaded = loadHeads(heads, strides);
-        List<ImageMeta> metas = metas(loaded);
         List<String> names = labels == null ? List.of() : readLabels(labels);
-        if (!names.isEmpty() && names.size() != loaded.heads.numClasses()) {
+        if (!names.isEmpty() && names.size() != headTensors.numClasses()) {
             throw new ConfigurationException("--labels " + labels + " has " + names.size() + " names but the heads have "
-                    + loaded.heads.numClasses() + " classes");
+                    + headTensors.numClasses() + " classes");
         }
         List<List<Detection>> detections;
         try (PostProcessor post = new ReferencePostProcessor(config, names)) {
-            detections = post.process(loaded.heads, metas);
+            detections = post.process(headTensors, metas);
         }
         Map<String, String> info = new LinkedHashMap<>();
         info.put("heads", heads.toString());
         info.put("backend", "reference");
-        info.put("convention", convention.id());
+        info.put("convention", config.convention().id());
         info.put("score_threshold", Float.toString(config.scoreThreshold()));
         info.put("iou_threshold", Float.toString(config.iouThreshold()));
         info.put("nms_pre", Integer.toString(config.nmsPre()));
@@ -140,6 +189,25 @@ final class PostprocessCommand implements Callable<Integer> {
             total += detections.get(i).size();
         }
         PrintWriter stdout = spec.commandLine().getOut();
+        if (check) {
+            if (out != null) {
+                DetectionsJson.write(out, info, images);
+            }
+            List<String> mismatches = compare(detections, fixture.expected(), tolerance);
+            if (!mismatches.isEmpty()) {
+                PrintWriter stderr = spec.commandLine().getErr();
+                for (String m : mismatches) {
+                    stderr.println("fcos4j: fixture " + fixture.name() + ": " + m);
+                }
+                stderr.flush();
+                return Main.EXIT_RUNTIME;
+            }
+            stdout.println("fixture " + fixture.name() + ": OK, " + total + " detection" + (total == 1 ? "" : "s")
+                    + " in " + images.size() + " image" + (images.size() == 1 ? "" : "s") + " match ("
+                    + config.convention().id() + ", tolerance " + tolerance + ")");
+            stdout.flush();
+            return 0;
+        }
         if (out == null) {
             stdout.print(DetectionsJson.toJson(info, images));
         } else {
@@ -149,6 +217,40 @@ final class PostprocessCommand implements Callable<Integer> {
         }
         stdout.flush();
         return 0;
+    }
+
+    /** Differences between detections and expected ones (at most 10 lines; empty when they agree). */
+    static List<String> compare(List<List<Detection>> got, List<List<Detection>> expected, double tolerance) {
+        List<String> problems = new ArrayList<>();
+        if (got.size() != expected.size()) {
+            problems.add(got.size() + " images, expected " + expected.size());
+            return problems;
+        }
+        for (int i = 0; i < got.size() && problems.size() < 10; i++) {
+            List<Detection> g = got.get(i);
+            List<Detection> e = expected.get(i);
+            if (g.size() != e.size()) {
+                problems.add("image " + i + ": " + g.size() + " detections, expected " + e.size());
+            }
+            for (int k = 0; k < Math.min(g.size(), e.size()) && problems.size() < 10; k++) {
+                Detection a = g.get(k);
+                Detection b = e.get(k);
+                boolean same = a.classId() == b.classId() && close(a.x1(), b.x1(), tolerance) && close(a.y1(), b.y1(), tolerance)
+                        && close(a.x2(), b.x2(), tolerance) && close(a.y2(), b.y2(), tolerance)
+                        && close(a.score(), b.score(), tolerance);
+                if (!same) {
+                    problems.add(String.format(Locale.ROOT,
+                            "image %d detection %d: class %d box [%s, %s, %s, %s] score %s; expected class %d box [%s, %s, %s, %s] score %s",
+                            i, k, a.classId(), a.x1(), a.y1(), a.x2(), a.y2(), a.score(),
+                            b.classId(), b.x1(), b.y1(), b.x2(), b.y2(), b.score()));
+                }
+            }
+        }
+        return problems;
+    }
+
+    private static boolean close(float value, float expected, double tolerance) {
+        return Math.abs((double) value - expected) <= tolerance * Math.max(1.0, Math.abs((double) expected));
     }
 
     /** Head tensors read from an npz, with the shapes checked against each other. */

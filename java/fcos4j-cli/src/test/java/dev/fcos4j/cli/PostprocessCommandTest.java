@@ -209,6 +209,62 @@ class PostprocessCommandTest {
         assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
     }
 
+    /** The one-candidate heads as a fixture (mmdet, strides 8 and 16), with the given expected detection. */
+    private Path fixture(String name, String expectedBox, double expectedScore) throws IOException {
+        List<NpyArray> arrays = oneCandidate(1);
+        StringBuilder cls = new StringBuilder();
+        StringBuilder reg = new StringBuilder();
+        StringBuilder ctr = new StringBuilder();
+        for (NpyArray a : arrays) {
+            StringBuilder target = a.name().startsWith("cls") ? cls : a.name().startsWith("reg") ? reg : ctr;
+            target.append(target.length() == 0 ? "" : ", ").append(Arrays.toString(a.data()));
+        }
+        String json = "{\"name\": \"" + name + "\", \"generator\": \"PostprocessCommandTest\", \"convention\": \"mmdet\","
+                + " \"score_threshold\": 0.05, \"nms_pre\": 1000, \"iou_threshold\": 0.5, \"max_detections\": 100,"
+                + " \"batch\": 1, \"num_classes\": 2,"
+                + " \"levels\": [{\"stride\": 8, \"height\": 4, \"width\": 4}, {\"stride\": 16, \"height\": 2, \"width\": 2}],"
+                + " \"images\": [{\"original_height\": 64, \"original_width\": 64, \"resized_height\": 32, \"resized_width\": 32}],"
+                + " \"cls\": [" + cls + "], \"reg\": [" + reg + "], \"ctr\": [" + ctr + "],"
+                + " \"expected\": [[{\"box\": " + expectedBox + ", \"score\": " + (float) expectedScore + ", \"class\": 1}]]}";
+        return Files.writeString(tmp.resolve(name + ".json"), json);
+    }
+
+    @Test
+    void fixtureCheckPassesAndFails() throws IOException {
+        CliTestSupport.assumeReferencePostProcessing();
+        double score = sigmoid(2.0) * 0.5;
+        // Box (17, 8, 25, 18) in the 32 x 32 input, doubled for the 64 x 64 original.
+        Path good = fixture("good", "[34, 16, 50, 36]", score);
+        CliTestSupport.Result r = run("postprocess", "--heads", good.toString(), "--check");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("fixture good: OK, 1 detection in 1 image match"), r.toString());
+
+        Path bad = fixture("bad", "[34, 16, 50, 37]", score);
+        r = run("postprocess", "--heads", bad.toString(), "--check");
+        assertEquals(Main.EXIT_RUNTIME, r.code(), r.toString());
+        assertTrue(r.err().contains("fixture bad: image 0 detection 0"), r.toString());
+        // A looser tolerance accepts the 1-pixel difference (1 / 37 < 0.03).
+        r = run("postprocess", "--heads", bad.toString(), "--check", "--tolerance", "0.03");
+        assertEquals(0, r.code(), r.toString());
+
+        // Without --check: the detections JSON, convention from the fixture.
+        r = run("postprocess", "--heads", good.toString());
+        assertEquals(0, r.code(), r.toString());
+        JsonNode doc = JSON.readTree(r.out());
+        assertEquals("mmdet", doc.get("info").get("convention").asText());
+        assertDetection(doc.get("images").get(0).get("detections").get(0), new double[] {34, 16, 50, 36}, score);
+
+        // Geometry options conflict with a fixture; --check needs one.
+        r = run("postprocess", "--heads", good.toString(), "--image-size", "32,32");
+        assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
+        Path npz = write("one.npz", oneCandidate(1));
+        r = run("postprocess", "--heads", npz.toString(), "--convention", "mmdet", "--strides", "8,16", "--check");
+        assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
+        r = run("postprocess", "--heads", npz.toString(), "--strides", "8,16");
+        assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
+        assertTrue(r.err().contains("--convention is required"), r.toString());
+    }
+
     @Test
     void labelsFileMustMatchTheClassCount() throws IOException {
         Path heads = write("one.npz", oneCandidate(1));
