@@ -126,8 +126,10 @@ final class DetectCommand implements Callable<Integer> {
         if (maxDetections != null) {
             builder.maxDetections(maxDetections);
         }
-        long start = System.nanoTime();
+        long loadStart = System.nanoTime();
         try (Detector detector = builder.build()) {
+            double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+            long start = System.nanoTime();
             ModelMetadata meta = detector.metadata();
             PostProcessConfig post = detector.postProcessConfig();
             Map<String, String> info = new LinkedHashMap<>();
@@ -184,11 +186,11 @@ final class DetectCommand implements Callable<Integer> {
             if (out == null) {
                 stdout.print(DetectionsJson.toJson(info, results));
                 stdout.flush();
-                stderr.println(summary(results, seconds, meta, post));
+                stderr.println(summary(results, seconds, loadSeconds, meta, post));
                 stderr.flush();
                 return 0;
             }
-            stdout.println(summary(results, seconds, meta, post));
+            stdout.println(summary(results, seconds, loadSeconds, meta, post));
             stdout.println("wrote " + detectionsFile + ", " + cocoFile
                     + (annotated > 0 ? ", " + annotated + " annotated image" + (annotated == 1 ? "" : "s") + " in " + out : ""));
             stdout.flush();
@@ -276,7 +278,8 @@ final class DetectCommand implements Callable<Integer> {
         }
     }
 
-    static String summary(List<ImageDetections> results, double seconds, ModelMetadata meta, PostProcessConfig post) {
+    static String summary(List<ImageDetections> results, double seconds, double loadSeconds, ModelMetadata meta,
+                          PostProcessConfig post) {
         int total = 0;
         Map<String, Integer> perLabel = new TreeMap<>();
         for (ImageDetections r : results) {
@@ -294,10 +297,11 @@ final class DetectCommand implements Callable<Integer> {
         if (top.size() > 8) {
             classes.append(", ...");
         }
-        return String.format(Locale.ROOT, "%d image%s, %d detection%s%s in %.2f s (%.1f images/s); model %s, %s, score > %s, IoU %s",
+        return String.format(Locale.ROOT, "%d image%s, %d detection%s%s in %.2f s (%.1f images/s, wall clock, "
+                        + "decode and writing included); model %s loaded in %.2f s, %s, score > %s, IoU %s",
                 results.size(), results.size() == 1 ? "" : "s", total, total == 1 ? "" : "s",
                 classes.length() > 0 ? " (" + classes + ")" : "", seconds, results.size() / Math.max(seconds, 1e-9),
-                meta.modelName(), post.convention().id(), post.scoreThreshold(), post.iouThreshold());
+                meta.modelName(), loadSeconds, post.convention().id(), post.scoreThreshold(), post.iouThreshold());
     }
 
     /** Parses convention names case-insensitively with the library's message. */
