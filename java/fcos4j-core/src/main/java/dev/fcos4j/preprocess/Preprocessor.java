@@ -32,8 +32,10 @@ import static org.bytedeco.opencv.global.opencv_imgproc.resize;
  *   <li>{@code TORCHVISION} ({@code GeneralizedRCNNTransform}): normalized first in float32, then resized in
  *       float with OpenCV {@code INTER_LINEAR}. torch's {@code interpolate(bilinear, align_corners=False,
  *       antialias=False)} uses the same sampling grid (source = (dst + 0.5) * in / out - 0.5, clamped at the
- *       borders), so the two agree up to float rounding, not bit for bit (checked once against torch 1.13 /
- *       torchvision 0.14 on scikit-image's chelsea.png: largest difference 2e-5 on values in [-2.2, 2.7]).</li>
+ *       borders), so the two agree up to rounding, not bit for bit: torch computes the source positions in
+ *       float, OpenCV in double. Against torch 1.13 / torchvision 0.14 the largest difference was 2e-5 on
+ *       scikit-image's chelsea.png and 2.5e-5 on random noise, for values in about [-2.2, 2.7]
+ *       (PreprocessorTorchvisionTest keeps the noise case).</li>
  *   <li>{@code NONE}: normalized at the decoded size.</li>
  * </ul>
  *
