@@ -4,6 +4,7 @@ import dev.fcos4j.Backend;
 import dev.fcos4j.Detection;
 import dev.fcos4j.Detector;
 import dev.fcos4j.Fcos4jException;
+import dev.fcos4j.ImageDecodeException;
 import dev.fcos4j.contract.ModelMetadata;
 import dev.fcos4j.io.AnnotatedImageWriter;
 import dev.fcos4j.io.CocoResultsWriter;
@@ -81,6 +82,10 @@ final class DetectCommand implements Callable<Integer> {
     @Option(names = "--no-annotate", description = "With --out: do not write annotated images.")
     boolean noAnnotate;
 
+    @Option(names = "--keep-going", description = "Skip images that cannot be read or decoded (each reported on "
+            + "stderr) instead of stopping; the exit code is still 1 when any was skipped.")
+    boolean keepGoing;
+
     @Option(names = "--progress", paramLabel = "WHEN", defaultValue = "auto",
             description = "Progress on stderr: auto (from ${COMPLETION-CANDIDATES}; auto = only for " + Progress.AUTO_MINIMUM
                     + " images or more), always, never.")
@@ -153,6 +158,7 @@ final class DetectCommand implements Callable<Integer> {
             AnnotatedImageWriter annotator = out != null && !noAnnotate ? new AnnotatedImageWriter() : null;
             Set<String> pngNames = new HashSet<>();
             int annotated = 0;
+            int skipped = 0;
             Progress bar = new Progress(stderr, images.size(), progress, Progress.stderrIsTerminal(), "images");
             List<ImageDetections> results = new ArrayList<>(images.size());
             try (DetectionsJson.Writer json = out == null ? null : DetectionsJson.open(newOutput(detectionsFile), info,
@@ -161,9 +167,13 @@ final class DetectCommand implements Callable<Integer> {
                          meta.numClasses() > 0 ? meta.numClasses() : 1 << 16)) {
                 for (int first = 0; first < images.size(); first += batch) {
                     List<Path> chunk = images.subList(first, Math.min(images.size(), first + batch));
-                    List<List<Detection>> dets = detector.detectBatch(chunk);
+                    List<List<Detection>> dets = detect(detector, chunk, stderr);
                     for (int i = 0; i < chunk.size(); i++) {
                         Path image = chunk.get(i);
+                        if (dets.get(i) == null) {
+                            skipped++;
+                            continue;
+                        }
                         ImageDetections r;
                         // The decoded original gives the size and, when annotating, the canvas.
                         try (Mat original = Images.readBgr(image)) {
@@ -179,7 +189,7 @@ final class DetectCommand implements Callable<Integer> {
                             coco.write(ids[first + i], r.detections());
                         }
                     }
-                    bar.update(results.size());
+                    bar.update(Math.min(images.size(), first + batch));
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -187,15 +197,43 @@ final class DetectCommand implements Callable<Integer> {
                 stdout.print(DetectionsJson.toJson(info, results));
                 stdout.flush();
                 stderr.println(summary(results, seconds, loadSeconds, meta, post));
-                stderr.flush();
-                return 0;
+                return finish(skipped, stderr);
             }
             stdout.println(summary(results, seconds, loadSeconds, meta, post));
             stdout.println("wrote " + detectionsFile + ", " + cocoFile
                     + (annotated > 0 ? ", " + annotated + " annotated image" + (annotated == 1 ? "" : "s") + " in " + out : ""));
             stdout.flush();
-            return 0;
+            return finish(skipped, stderr);
         }
+    }
+
+    /** Detects a chunk; with --keep-going, a chunk that fails to decode is retried image by image (null = skipped). */
+    private List<List<Detection>> detect(Detector detector, List<Path> chunk, PrintWriter stderr) {
+        if (!keepGoing) {
+            return detector.detectBatch(chunk);
+        }
+        try {
+            return detector.detectBatch(chunk);
+        } catch (ImageDecodeException batchFailure) {
+            List<List<Detection>> out = new ArrayList<>(chunk.size());
+            for (Path image : chunk) {
+                try {
+                    out.add(detector.detect(image));
+                } catch (ImageDecodeException e) {
+                    stderr.println("fcos4j: skipped: " + e.getMessage());
+                    out.add(null);
+                }
+            }
+            return out;
+        }
+    }
+
+    private static int finish(int skipped, PrintWriter stderr) {
+        if (skipped > 0) {
+            stderr.println("fcos4j: " + skipped + " image" + (skipped == 1 ? " was" : "s were") + " skipped (see above)");
+        }
+        stderr.flush();
+        return skipped > 0 ? Main.EXIT_RUNTIME : 0;
     }
 
     private static java.io.OutputStream newOutput(Path file) {

@@ -206,6 +206,30 @@ class DetectCommandTest {
     }
 
     @Test
+    void keepGoingSkipsUnreadableImagesAndStillFails() throws IOException {
+        CliTestSupport.assumeReferencePostProcessing();
+        Path corrupt = Files.writeString(shared.resolve("broken-000000000999.png"), "no PNG here");
+        Path out = shared.resolve("keep-going-out");
+        List<Path> good = images();
+        CliTestSupport.Result r = run("detect", "--model", model.toString(), "--threads", "1", "--batch", "2",
+                "--keep-going", "--out", out.toString(), good.get(0).toString(), corrupt.toString(), good.get(1).toString());
+        assertEquals(Main.EXIT_RUNTIME, r.code(), r.toString());
+        assertTrue(r.err().contains("skipped: ") && r.err().contains(corrupt.toString()), r.toString());
+        assertTrue(r.err().contains("1 image was skipped"), r.toString());
+        JsonNode perImage = JSON.readTree(out.resolve("detections.json").toFile()).get("images");
+        assertEquals(2, perImage.size());
+        assertEquals(good.get(0).toString(), perImage.get(0).get("source").asText());
+        assertEquals(good.get(1).toString(), perImage.get(1).get("source").asText());
+        for (JsonNode rec : JSON.readTree(out.resolve("coco_results.json").toFile())) {
+            assertTrue(rec.get("image_id").asLong() != 999, "no record for the skipped image");
+        }
+        // Without --keep-going the same run stops at the bad image.
+        r = run("detect", "--model", model.toString(), "--threads", "1", good.get(0).toString(), corrupt.toString());
+        assertEquals(Main.EXIT_RUNTIME, r.code(), r.toString());
+        assertFalse(r.err().contains("skipped"), r.toString());
+    }
+
+    @Test
     void realCocoJpegsGetTheirCocoImageIds() throws IOException {
         CliTestSupport.assumeReferencePostProcessing();
         Path dir = Paths.get(System.getProperty("fcos4j.shared", "../shared"), "data", "coco-images", "images");
