@@ -58,7 +58,8 @@ public final class Images {
      * Decodes an encoded image held in memory.
      *
      * @param encoded     the file content
-     * @param description how error messages name the image, e.g. {@code "encoded image #3 (1234 bytes)"}
+     * @param description how error messages name the image, e.g. {@code "encoded image #3"}; the byte count is
+     *                    appended
      * @return an 8-bit BGR Mat, owned by the caller
      * @throws ImageDecodeException naming {@code description} when the bytes are empty or not a decodable image
      */
@@ -75,7 +76,8 @@ public final class Images {
             decoded = imdecode(buffer, IMREAD_COLOR);
         } catch (RuntimeException e) {
             // OpenCV reports oversized or malformed images as cv::Exception, mapped to RuntimeException.
-            throw new ImageDecodeException(description + " could not be decoded: " + e.getMessage(), e);
+            throw new ImageDecodeException(description + " (" + encoded.length + " bytes) could not be decoded: "
+                    + e.getMessage(), e);
         }
         if (decoded == null || decoded.empty()) {
             if (decoded != null) {

@@ -123,7 +123,7 @@ public final class Preprocessor implements AutoCloseable {
     /**
      * Decodes and preprocesses encoded images (file contents) as one batch.
      *
-     * @throws dev.fcos4j.ImageDecodeException naming the image as {@code "encoded image #i (n bytes)"}, i from 0
+     * @throws dev.fcos4j.ImageDecodeException naming the image as {@code "encoded image #i"} (i from 0) and its size
      */
     public ImageBatch preprocessEncoded(List<byte[]> encoded) {
         ensureOpen();
@@ -132,8 +132,7 @@ public final class Preprocessor implements AutoCloseable {
         try {
             for (int i = 0; i < encoded.size(); i++) {
                 byte[] bytes = encoded.get(i);
-                mats.add(Images.decodeBgr(bytes, "encoded image #" + i
-                        + (bytes == null ? "" : " (" + bytes.length + " bytes)")));
+                mats.add(Images.decodeBgr(bytes, "encoded image #" + i));
             }
             return run(mats);
         } finally {
