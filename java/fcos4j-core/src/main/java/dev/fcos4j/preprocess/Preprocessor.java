@@ -102,22 +102,21 @@ public final class Preprocessor implements AutoCloseable {
     }
 
     /**
-     * Reads, decodes and preprocesses image files as one batch.
+     * Reads, decodes and preprocesses image files as one batch. Each decoded original is freed as soon as it
+     * is resized, so only one full-size image is held at a time.
      *
      * @throws dev.fcos4j.ImageDecodeException naming the first file that is missing, empty or not an image
      */
     public ImageBatch preprocessFiles(List<Path> files) {
         ensureOpen();
         requireNonEmpty(files);
-        List<Mat> mats = new ArrayList<>(files.size());
-        try {
-            for (Path file : files) {
-                mats.add(Images.readBgr(file));
+        List<Prepared> prepared = new ArrayList<>(files.size());
+        for (Path file : files) {
+            try (Mat bgr = Images.readBgr(file)) {
+                prepared.add(prepare(bgr));
             }
-            return run(mats);
-        } finally {
-            closeAll(mats);
         }
+        return assemble(prepared);
     }
 
     /**
@@ -128,31 +127,26 @@ public final class Preprocessor implements AutoCloseable {
     public ImageBatch preprocessEncoded(List<byte[]> encoded) {
         ensureOpen();
         requireNonEmpty(encoded);
-        List<Mat> mats = new ArrayList<>(encoded.size());
-        try {
-            for (int i = 0; i < encoded.size(); i++) {
-                byte[] bytes = encoded.get(i);
-                mats.add(Images.decodeBgr(bytes, "encoded image #" + i));
+        List<Prepared> prepared = new ArrayList<>(encoded.size());
+        for (int i = 0; i < encoded.size(); i++) {
+            try (Mat bgr = Images.decodeBgr(encoded.get(i), "encoded image #" + i)) {
+                prepared.add(prepare(bgr));
             }
-            return run(mats);
-        } finally {
-            closeAll(mats);
         }
+        return assemble(prepared);
     }
 
     /** Preprocesses in-memory images as one batch (see {@link Images#fromBufferedImage} for the pixel rules). */
     public ImageBatch preprocessImages(List<BufferedImage> images) {
         ensureOpen();
         requireNonEmpty(images);
-        List<Mat> mats = new ArrayList<>(images.size());
-        try {
-            for (int i = 0; i < images.size(); i++) {
-                mats.add(Images.fromBufferedImage(images.get(i), "image #" + i));
+        List<Prepared> prepared = new ArrayList<>(images.size());
+        for (int i = 0; i < images.size(); i++) {
+            try (Mat bgr = Images.fromBufferedImage(images.get(i), "image #" + i)) {
+                prepared.add(prepare(bgr));
             }
-            return run(mats);
-        } finally {
-            closeAll(mats);
         }
+        return assemble(prepared);
     }
 
     /**
@@ -162,15 +156,13 @@ public final class Preprocessor implements AutoCloseable {
     public ImageBatch preprocessMats(List<Mat> images) {
         ensureOpen();
         requireNonEmpty(images);
-        List<Mat> mats = new ArrayList<>(images.size());
-        try {
-            for (int i = 0; i < images.size(); i++) {
-                mats.add(Images.toBgr(images.get(i), "Mat #" + i));
+        List<Prepared> prepared = new ArrayList<>(images.size());
+        for (int i = 0; i < images.size(); i++) {
+            try (Mat bgr = Images.toBgr(images.get(i), "Mat #" + i)) {
+                prepared.add(prepare(bgr));
             }
-            return run(mats);
-        } finally {
-            closeAll(mats);
         }
+        return assemble(prepared);
     }
 
     /** Marks this preprocessor closed; idempotent. Later calls throw {@link ResourceClosedException}. */
@@ -179,17 +171,32 @@ public final class Preprocessor implements AutoCloseable {
         closed = true;
     }
 
-    /** Resizes and normalizes decoded BGR images into a padded batch; the input Mats stay owned by the caller. */
-    private ImageBatch run(List<Mat> bgrImages) {
-        int n = bgrImages.size();
+    /**
+     * One image resized (not yet padded): 8-bit BGR pixels to normalize (MMDET, NONE), or normalized floats
+     * interleaved in output channel order (TORCHVISION normalizes before resizing).
+     */
+    private record Prepared(ImageMeta meta, byte[] bgr, float[] normalized) {
+    }
+
+    /** Resizes one decoded BGR image per the policy; the Mat stays owned by the caller. */
+    private Prepared prepare(Mat bgr) {
+        ImageMeta meta = resizedSize(bgr.rows(), bgr.cols(), config);
+        if (config.resizePolicy() == PreprocessConfig.ResizePolicy.TORCHVISION) {
+            return new Prepared(meta, null, normalizeThenResize(bgr, meta));
+        }
+        return new Prepared(meta, resize8(bgr, meta), null);
+    }
+
+    /** Pads the prepared images into one zero-filled direct NCHW buffer, normalizing the 8-bit ones. */
+    private ImageBatch assemble(List<Prepared> prepared) {
+        int n = prepared.size();
         List<ImageMeta> metas = new ArrayList<>(n);
         int maxH = 0;
         int maxW = 0;
-        for (Mat m : bgrImages) {
-            ImageMeta meta = resizedSize(m.rows(), m.cols(), config);
-            metas.add(meta);
-            maxH = Math.max(maxH, meta.resizedHeight());
-            maxW = Math.max(maxW, meta.resizedWidth());
+        for (Prepared p : prepared) {
+            metas.add(p.meta());
+            maxH = Math.max(maxH, p.meta().resizedHeight());
+            maxW = Math.max(maxW, p.meta().resizedWidth());
         }
         int div = config.sizeDivisor();
         long padH = (maxH + (long) div - 1) / div * div;
@@ -204,12 +211,12 @@ public final class Preprocessor implements AutoCloseable {
                 .asFloatBuffer();
         int plane = (int) (padH * padW);
         for (int i = 0; i < n; i++) {
+            Prepared p = prepared.get(i);
             int base = i * 3 * plane;
-            ImageMeta meta = metas.get(i);
-            if (config.resizePolicy() == PreprocessConfig.ResizePolicy.TORCHVISION) {
-                writeNormalizeThenResize(bgrImages.get(i), meta, data, base, plane, (int) padW);
+            if (p.normalized() != null) {
+                scatter(p.normalized(), p.meta(), data, base, plane, (int) padW);
             } else {
-                writeResizeThenNormalize(bgrImages.get(i), meta, data, base, plane, (int) padW);
+                normalizeAndScatter(p.bgr(), p.meta(), data, base, plane, (int) padW);
             }
         }
         return new ImageBatch(data, (int) padH, (int) padW, metas);
@@ -220,19 +227,23 @@ public final class Preprocessor implements AutoCloseable {
         return config.channelOrder() == PreprocessConfig.ChannelOrder.BGR ? c : 2 - c;
     }
 
-    /** mmdet order: resize the 8-bit image, then normalize while scattering into NCHW. */
-    private void writeResizeThenNormalize(Mat bgr, ImageMeta meta, FloatBuffer out, int base, int plane, int padW) {
+    /** mmdet order, first half: resize the 8-bit image (OpenCV INTER_LINEAR, as mmcv's 'bilinear'). */
+    private static byte[] resize8(Mat bgr, ImageMeta meta) {
         int h = meta.resizedHeight();
         int w = meta.resizedWidth();
-        byte[] pixels;
         if (h == bgr.rows() && w == bgr.cols()) {
-            pixels = Images.bgrBytes(bgr);
-        } else {
-            try (Mat resized = new Mat(); Size size = new Size(w, h)) {
-                resize(bgr, resized, size, 0, 0, INTER_LINEAR);
-                pixels = Images.bgrBytes(resized);
-            }
+            return Images.bgrBytes(bgr);
         }
+        try (Mat resized = new Mat(); Size size = new Size(w, h)) {
+            resize(bgr, resized, size, 0, 0, INTER_LINEAR);
+            return Images.bgrBytes(resized);
+        }
+    }
+
+    /** mmdet order, second half: normalize in float32 while scattering into NCHW. */
+    private void normalizeAndScatter(byte[] pixels, ImageMeta meta, FloatBuffer out, int base, int plane, int padW) {
+        int h = meta.resizedHeight();
+        int w = meta.resizedWidth();
         float scale = config.inputScale();
         float[] mean = config.mean();
         float[] std = config.std();
@@ -252,7 +263,7 @@ public final class Preprocessor implements AutoCloseable {
     }
 
     /** torchvision order: normalize in float32 at the decoded size, then resize the float image. */
-    private void writeNormalizeThenResize(Mat bgr, ImageMeta meta, FloatBuffer out, int base, int plane, int padW) {
+    private float[] normalizeThenResize(Mat bgr, ImageMeta meta) {
         int oh = bgr.rows();
         int ow = bgr.cols();
         byte[] pixels = Images.bgrBytes(bgr);
@@ -271,27 +282,32 @@ public final class Preprocessor implements AutoCloseable {
         }
         int h = meta.resizedHeight();
         int w = meta.resizedWidth();
-        float[] resized;
         if (h == oh && w == ow) {
-            resized = normalized;
-        } else {
-            resized = new float[Math.multiplyExact(h * w, 3)];
-            try (FloatPointer srcData = new FloatPointer(normalized);
-                 Mat src = new Mat(oh, ow, CV_32FC3, srcData);
-                 Mat dst = new Mat();
-                 Size size = new Size(w, h)) {
-                resize(src, dst, size, 0, 0, INTER_LINEAR);
-                try (FloatPointer dstData = new FloatPointer(dst.data())) {
-                    dstData.get(resized);
-                }
+            return normalized;
+        }
+        float[] resized = new float[Math.multiplyExact(h * w, 3)];
+        try (FloatPointer srcData = new FloatPointer(normalized);
+             Mat src = new Mat(oh, ow, CV_32FC3, srcData);
+             Mat dst = new Mat();
+             Size size = new Size(w, h)) {
+            resize(src, dst, size, 0, 0, INTER_LINEAR);
+            try (FloatPointer dstData = new FloatPointer(dst.data())) {
+                dstData.get(resized);
             }
         }
+        return resized;
+    }
+
+    /** Copies interleaved normalized values into the NCHW planes. */
+    private static void scatter(float[] interleaved, ImageMeta meta, FloatBuffer out, int base, int plane, int padW) {
+        int h = meta.resizedHeight();
+        int w = meta.resizedWidth();
         float[] row = new float[w];
         for (int c = 0; c < 3; c++) {
             for (int y = 0; y < h; y++) {
                 int p = y * w * 3 + c;
                 for (int x = 0; x < w; x++, p += 3) {
-                    row[x] = resized[p];
+                    row[x] = interleaved[p];
                 }
                 out.put(base + c * plane + y * padW, row);
             }
@@ -307,12 +323,6 @@ public final class Preprocessor implements AutoCloseable {
     private static void requireNonEmpty(List<?> inputs) {
         if (inputs == null || inputs.isEmpty()) {
             throw new IllegalArgumentException("no images to preprocess: the list is null or empty");
-        }
-    }
-
-    private static void closeAll(List<Mat> mats) {
-        for (Mat m : mats) {
-            m.close();
         }
     }
 }
