@@ -1,0 +1,279 @@
+package dev.fcos4j;
+
+import dev.fcos4j.model.TinyFcosModel;
+import dev.fcos4j.model.TinyFcosModel.Defect;
+import dev.fcos4j.model.TinyFcosModel.Spec;
+import dev.fcos4j.onnx.OnnxRuntimeNetwork;
+import dev.fcos4j.postprocess.Convention;
+import dev.fcos4j.preprocess.ImageMeta;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Detector's own plumbing (builder, overrides, batching, async, close, leaks, errors before post-processing),
+ * with {@link PlumbingPostProcessorDouble} standing in for post-processing.
+ */
+class DetectorPlumbingTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+    private final AtomicReference<PlumbingPostProcessorDouble> post = new AtomicReference<>();
+    private int sessionsBefore;
+
+    @BeforeAll
+    static void generate() {
+        model = dir.resolve("tiny3.onnx");
+        TinyFcosModel.generate(model, 3, 3);
+    }
+
+    @BeforeEach
+    void count() {
+        sessionsBefore = OnnxRuntimeNetwork.openSessions();
+    }
+
+    @AfterEach
+    void noLeaks() {
+        assertEquals(sessionsBefore, OnnxRuntimeNetwork.openSessions(), "sessions left open");
+        assertEquals(0, OnnxRuntimeNetwork.openOutputs(), "network outputs left open");
+        assertEquals(0, OnnxRuntimeNetwork.openTensors(), "ONNX Runtime tensors left open");
+    }
+
+    private Detector.Builder builder() {
+        return Detector.builder().modelPath(model).intraOpThreads(1).postProcessorFactory(m -> {
+            PlumbingPostProcessorDouble d = new PlumbingPostProcessorDouble(m.postprocess(), m.classNames());
+            post.set(d);
+            return d;
+        });
+    }
+
+    @Test
+    void imagesOfEveryKindReachPostProcessingWithTheirGeometry() {
+        BufferedImage img = TestImages.synthetic(200, 100, 1);
+        Path file = TestImages.pngFile(dir, "a.png", img);
+        try (Detector d = builder().build()) {
+            // mmdet (1333, 800): scale = min(1333/200, 800/100) = 6.665 -> 1333 x 667, padded to 1344 x 672
+            ImageMeta expected = new ImageMeta(100, 200, 667, 1333);
+            List<Detection> fromFile = d.detect(file);
+            List<Detection> fromBytes = d.detect(TestImages.png(img));
+            List<Detection> fromImage = d.detect(img);
+            assertEquals(3, post.get().seenMetas.size());
+            for (List<ImageMeta> metas : post.get().seenMetas) {
+                assertEquals(List.of(expected), metas);
+            }
+            for (int[] shape : post.get().seenShapes) {
+                assertArrayEquals(new int[] {1, 3, 672 / 8, 1344 / 8}, shape);
+            }
+            assertEquals(fromFile, fromBytes);
+            assertEquals(fromFile, fromImage);
+            Detection det = fromFile.get(0);
+            assertEquals(200f, det.x2());
+            assertEquals(100f, det.y2());
+            assertEquals("person", det.label());
+        }
+        assertTrue(post.get().closed.get(), "post-processor closed with the detector");
+    }
+
+    @Test
+    void batchesAreSplitAtMaxBatchAndKeepInputOrder() {
+        List<Path> files = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            files.add(TestImages.pngFile(dir, "b" + i + ".png", TestImages.synthetic(64 + 16 * i, 48, 10 + i)));
+        }
+        try (Detector d = builder().maxBatch(2).build()) {
+            List<List<Detection>> all = d.detectBatch(files);
+            assertEquals(5, all.size());
+            assertEquals(List.of(2, 2, 1), post.get().seenMetas.stream().map(List::size).toList());
+            for (int i = 0; i < 5; i++) {
+                assertEquals(64 + 16 * i, (int) all.get(i).get(0).x2(), "image " + i + " in order");
+            }
+        }
+    }
+
+    @Test
+    void asyncEqualsSyncAndConcurrentCallsAgree() throws Exception {
+        List<byte[]> images = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            images.add(TestImages.png(TestImages.synthetic(96, 64, 20 + i)));
+        }
+        try (Detector d = builder().asyncThreads(2).build()) {
+            List<List<Detection>> sync = new ArrayList<>();
+            for (byte[] b : images) {
+                sync.add(d.detect(b));
+            }
+            List<CompletableFuture<List<Detection>>> futures = new ArrayList<>();
+            for (byte[] b : images) {
+                futures.add(d.detectAsync(b));
+            }
+            for (int i = 0; i < images.size(); i++) {
+                assertEquals(sync.get(i), futures.get(i).join());
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<List<Detection>>> parallel = new ArrayList<>();
+                for (int rep = 0; rep < 3; rep++) {
+                    for (byte[] b : images) {
+                        parallel.add(pool.submit(() -> d.detect(b)));
+                    }
+                }
+                for (int i = 0; i < parallel.size(); i++) {
+                    assertEquals(sync.get(i % images.size()), parallel.get(i).get());
+                }
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void closedDetectorRefusesEveryCallAndCloseIsIdempotent() {
+        Detector d = builder().build();
+        d.close();
+        d.close();
+        assertTrue(d.isClosed());
+        BufferedImage img = TestImages.synthetic(32, 32, 1);
+        ResourceClosedException e = assertThrows(ResourceClosedException.class, () -> d.detect(img));
+        assertTrue(e.getMessage().contains(model.toString()), e.getMessage());
+        CompletionException async = assertThrows(CompletionException.class, () -> d.detectAsync(img).join());
+        assertInstanceOf(ResourceClosedException.class, async.getCause());
+    }
+
+    @Test
+    void closeWithAsyncCallsInFlightCompletesOrFailsEachOfThem() {
+        Detector d = builder().asyncThreads(2).build();
+        List<CompletableFuture<List<Detection>>> futures = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            futures.add(d.detectAsync(TestImages.synthetic(64, 64, i)));
+        }
+        d.close();
+        for (CompletableFuture<List<Detection>> f : futures) {
+            // close() returned, so nothing is left running: every future is settled
+            assertTrue(f.isDone(), "future still pending after close");
+            try {
+                assertEquals(1, f.join().size());
+            } catch (CompletionException e) {
+                assertInstanceOf(ResourceClosedException.class, e.getCause());
+            }
+        }
+    }
+
+    @Test
+    void conventionAndThresholdOverrides() {
+        try (Detector d = builder().build()) {
+            assertEquals(Convention.MMDET, d.postProcessConfig().convention());
+            assertEquals(0.05f, d.postProcessConfig().scoreThreshold());
+            assertEquals(0.5f, d.postProcessConfig().iouThreshold());
+        }
+        try (Detector d = builder().convention("torchvision").scoreThreshold(0.3f).maxDetections(7).build()) {
+            assertEquals(Convention.TORCHVISION, d.postProcessConfig().convention());
+            assertEquals(0.3f, d.postProcessConfig().scoreThreshold());
+            assertEquals(0.6f, d.postProcessConfig().iouThreshold(), "torchvision default once the convention changes");
+            assertEquals(7, d.postProcessConfig().maxDetections());
+            assertEquals(d.postProcessConfig(), post.get().config);
+        }
+    }
+
+    @Test
+    void unknownConventionIsAConfigurationError() {
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> Detector.builder().convention("yolo"));
+        assertTrue(e.getMessage().contains("yolo"), e.getMessage());
+    }
+
+    @Test
+    void badOptionsAreConfigurationErrors() {
+        assertThrows(ConfigurationException.class, () -> Detector.builder().build());
+        assertThrows(ConfigurationException.class, () -> builder().scoreThreshold(1.5f).build());
+        assertThrows(ConfigurationException.class, () -> Detector.builder().intraOpThreads(-1));
+        Path missing = dir.resolve("missing.onnx");
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> Detector.builder().modelPath(missing).build());
+        assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+    }
+
+    @Test
+    void gpuBackendWithoutItsModuleIsANativeLibraryError() {
+        NativeLibraryException e = assertThrows(NativeLibraryException.class,
+                () -> Detector.builder().modelPath(model).backend(Backend.GPU_TENSORRT).build());
+        assertTrue(e.getMessage().contains("GPU_TENSORRT"), e.getMessage());
+    }
+
+    @Test
+    void cpuBackendLoadsNoGpuClass() throws Exception {
+        // A child JVM with -verbose:class runs one CPU detection; its class-loading log must show the detector
+        // and ONNX Runtime, and nothing of CUDA or TensorRT.
+        Path javaBin = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(javaBin.toString(), "-verbose:class", "-cp", System.getProperty("java.class.path"),
+                CpuOnlyMain.class.getName(), model.toString()).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), log.length() > 4000 ? log.substring(log.length() - 4000) : log);
+        assertTrue(log.contains("DETECTIONS"), "the child ran a detection");
+        assertTrue(log.contains("dev.fcos4j.Detector "), "the class-loading log lists loaded classes");
+        assertTrue(log.contains("ai.onnxruntime.OrtSession "), "ONNX Runtime was loaded");
+        for (String line : log.split("\\R")) {
+            int at = line.indexOf("[class,load] ");
+            if (at < 0) {
+                continue;
+            }
+            String cls = line.substring(at + 13).split(" ")[0];
+            // ONNX Runtime's own provider-option classes are plain Java it loads with every session.
+            String l = cls.toLowerCase(java.util.Locale.ROOT);
+            assertTrue(cls.startsWith("ai.onnxruntime.")
+                            || !(l.contains("cuda") || l.contains("tensorrt") || l.contains("nvinfer")),
+                    "GPU class loaded by a CPU detector: " + line);
+        }
+    }
+
+    @Test
+    void unreadableAndCorruptImagesNameTheFile() throws Exception {
+        Path corrupt = dir.resolve("corrupt.jpg");
+        Files.write(corrupt, new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0, 1, 2, 3, 4, 5});
+        Path missing = dir.resolve("missing.jpg");
+        try (Detector d = builder().build()) {
+            ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> d.detect(corrupt));
+            assertTrue(e.getMessage().contains(corrupt.toString()), e.getMessage());
+            e = assertThrows(ImageDecodeException.class, () -> d.detect(missing));
+            assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+            assertThrows(ImageDecodeException.class, () -> d.detect(new byte[] {1, 2, 3}));
+            // a failed call leaves the detector usable
+            assertEquals(1, d.detect(TestImages.synthetic(40, 30, 3)).size());
+        }
+    }
+
+    @Test
+    void nonContractModelsAreRejectedWithEveryProblemNamed() {
+        for (Defect defect : List.of(Defect.MISSING_LEVEL, Defect.WRONG_CHANNELS, Defect.WRONG_RANK)) {
+            Path bad = dir.resolve("bad-" + defect + ".onnx");
+            TinyFcosModel.generate(bad, Spec.of(3, 3).withDefect(defect));
+            ModelContractException e = assertThrows(ModelContractException.class,
+                    () -> Detector.builder().modelPath(bad).build());
+            assertTrue(e.getMessage().contains(bad.toString()), e.getMessage());
+            String tensor = switch (defect) {
+                case MISSING_LEVEL -> "cls_4";
+                case WRONG_CHANNELS -> "reg_1";
+                default -> "ctr_2";
+            };
+            assertTrue(e.getMessage().contains(tensor), defect + ": " + e.getMessage());
+        }
+    }
+}
