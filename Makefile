@@ -1,11 +1,21 @@
-# fcos4j top-level build. `make` builds everything, `make test` runs every test that needs no GPU,
-# `make demo` runs the main job (CPU path) on the committed sample image.
+# fcos4j top-level build.
+#   make          builds everything (Java modules, native library: emulated flavour, CUDA flavour when nvcc exists)
+#   make test     runs every test that needs no GPU (ctest + Maven)
+#   make demo     the main job: detects on samples/chelsea.png on the CPU, writes JSON + an annotated PNG
+#   make bench    JMH benchmarks (results under benchmarks/results/)
 SHELL := /bin/bash
 MVN ?= mvn -B -ntp
 PYTHON ?= /usr/bin/python3
 MODELS ?= models
+OUT ?= out
+NATIVE_BUILD ?= build/native
+CMAKE_ARGS ?=
+DEMO_IMAGE ?= samples/chelsea.png
+DEMO_MODEL ?= $(MODELS)/fcos_r50_torchvision.onnx
+TINY_MODEL ?= $(MODELS)/tiny-fcos.onnx
+CLI_CP = java/fcos4j-cli/target/lib/*:java/fcos4j-cli/target/classes
 
-.PHONY: all java native test test-java test-native demo bench clean gpu-check
+.PHONY: all java native test test-java test-native demo bench models tiny-model r50-model clean gpu-check
 
 all: native java
 
@@ -13,15 +23,43 @@ java:
 	$(MVN) -q install -DskipTests
 
 native:
-	@if [ -f native/CMakeLists.txt ]; then cmake -S native -B build/native -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build/native -j2; fi
+	cmake -S native -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
+	cmake --build $(NATIVE_BUILD) -j2
 
 test: test-native test-java
 
-test-java:
-	$(MVN) install
-
 test-native: native
-	@if [ -f native/CMakeLists.txt ]; then ctest --test-dir build/native --output-on-failure; fi
+	ctest --test-dir $(NATIVE_BUILD) --output-on-failure -LE gpu
+
+test-java:
+	$(MVN) install -Dfcos4j.native.dir=$(CURDIR)/$(NATIVE_BUILD)
+
+# The demo model: torchvision's FCOS R-50-FPN with seeded (untrained) weights, exported into the contract.
+# Its class bias is raised a little so that an untrained network produces a few boxes: they are meaningless.
+$(DEMO_MODEL):
+	@mkdir -p $(MODELS)
+	@$(PYTHON) -c 'import torch, torchvision, onnx' 2>/dev/null || { \
+	  echo "make: exporting the demo model needs Debian's python3-torchvision and python3-onnx:" >&2; \
+	  echo "      sudo apt-get install python3-torchvision python3-onnx   (or: make demo DEMO_MODEL=$(TINY_MODEL))" >&2; exit 1; }
+	$(PYTHON) engines/export/export_torchvision.py --out $@ --raise-cls-bias 0.4
+
+# A tiny contract model of the FCOS architecture, written by Java alone (used by tests and as a fallback).
+$(TINY_MODEL):
+	@mkdir -p $(MODELS)
+	java -cp '$(CLI_CP)' dev.fcos4j.model.TinyFcosModel --out $@ --seed 1 --classes 80
+
+tiny-model: java $(TINY_MODEL)
+r50-model: $(DEMO_MODEL)
+models: tiny-model r50-model
+
+demo: java $(DEMO_MODEL)
+	@mkdir -p $(OUT)/demo
+	bin/fcos4j detect --model $(DEMO_MODEL) --out $(OUT)/demo $(DEMO_IMAGE)
+	@echo "demo: detections in $(OUT)/demo/detections.json and $(OUT)/demo/coco_results.json," \
+	      "annotated image in $(OUT)/demo/$(basename $(notdir $(DEMO_IMAGE))).png"
+
+bench: java
+	bash benchmarks/run.sh
 
 clean:
-	$(MVN) -q clean; rm -rf build out
+	$(MVN) -q clean; rm -rf build $(OUT)
