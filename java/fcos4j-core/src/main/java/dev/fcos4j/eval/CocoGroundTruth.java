@@ -354,6 +354,34 @@ public final class CocoGroundTruth {
         return dropped;
     }
 
+    /**
+     * The same ground truth restricted to some of its images (the reference's {@code params.imgIds}): what an
+     * evaluation of a subset of the images must be scored against, so unvisited images do not count as misses.
+     *
+     * @param keepImageIds ids of images to keep; ids not in this ground truth are ignored
+     */
+    public CocoGroundTruth restrictToImages(long[] keepImageIds) {
+        long[] keep = keepImageIds.clone();
+        Arrays.sort(keep);
+        Builder b = builder(source);
+        for (int i = 0; i < imageIds.length; i++) {
+            if (Arrays.binarySearch(keep, imageIds[i]) >= 0) {
+                CocoImage im = images[i];
+                b.image(im.id(), im.fileName(), im.width(), im.height());
+            }
+        }
+        for (int k = 0; k < categoryIds.length; k++) {
+            b.category(categoryIds[k], categoryNames[k]);
+        }
+        for (int j = 0; j < size; j++) {
+            if (Arrays.binarySearch(keep, imageIds[annImage[j]]) >= 0) {
+                b.annotation(annId[j], imageIds[annImage[j]], categoryIds[annCategory[j]], annBox[4 * j],
+                        annBox[4 * j + 1], annBox[4 * j + 2], annBox[4 * j + 3], annArea[j], annCrowd[j]);
+            }
+        }
+        return b.build();
+    }
+
     // Package-private accessors for the evaluator's hot loops (no copies).
     long[] imageIdArray() {
         return imageIds;
