@@ -306,24 +306,63 @@ public final class ReferencePostProcessor implements PostProcessor {
         s.heapSize = 0;
         float bound = staticBound;
         final int[] hits = s.hits;
+        // fcos / torchvision: once the heap is full, each point also gets its own logit bound from its centerness
+        // (see pointwiseBound / softplusLimit), kept in pointThr and refreshed after HW, 2 HW, 4 HW ... values
+        // scanned (the heap's worst key settles early; each refresh costs HW); a stale bound is lower, hence
+        // still conservative
+        final boolean pointwise = convention != MMDET;
+        final float[] pointThr = s.pointThr;
+        boolean softplusReady = false;
+        boolean pointReady = false;
+        int sinceRefresh = 0;
+        long refreshEvery = hw;
+        float usedPointBound = Float.NEGATIVE_INFINITY;
+        float usedSoftplusMax = Float.POSITIVE_INFINITY;
         // Two steps per chunk: a branch-free, call-free loop records the positions that pass the bound (the JIT
         // unrolls it; a loop with the rare call inside measured ~3x slower), then the recorded positions get the
-        // exact rule against the current bound. NaN and +Inf fail "v < bound", so they are always recorded.
+        // exact rule against the current bound. NaN and +Inf fail every "<", so they are always recorded.
         for (int c = 0; c < numClasses; c++) {
             final int base = (n * numClasses + c) * hw;
             for (int p0 = 0; p0 < hw; p0 += CHUNK) {
                 final int end = Math.min(p0 + CHUNK, hw);
-                final float chunkBound = bound;
                 int count = 0;
-                for (int p = p0; p < end; p++) {
-                    hits[count] = p;
-                    count += cls.get(base + p) < chunkBound ? 0 : 1;
+                if (pointReady) {
+                    for (int p = p0; p < end; p++) {
+                        hits[count] = p;
+                        count += cls.get(base + p) < pointThr[p] ? 0 : 1;
+                    }
+                } else {
+                    final float chunkBound = bound;
+                    for (int p = p0; p < end; p++) {
+                        hits[count] = p;
+                        count += cls.get(base + p) < chunkBound ? 0 : 1;
+                    }
                 }
                 for (int i = 0; i < count; i++) {
                     int p = hits[i];
                     float v = cls.get(base + p);
                     if (!(v < bound)) {
                         bound = offer(v, p, c, ctr, n, level, numClasses, shape, s, bound);
+                    }
+                }
+                if (pointwise && s.heapSize == s.heapCap) {
+                    sinceRefresh += end - p0;
+                    if (!softplusReady) {
+                        fillSoftplus(ctr, n * hw, hw, s.softplus);
+                        softplusReady = true;
+                        sinceRefresh = hw;
+                    }
+                    if (sinceRefresh >= refreshEvery) {
+                        float pb = pointwiseBound(s.heapKey[0]);
+                        float spMax = softplusLimit(s.heapKey[0]);
+                        if (!pointReady || pb > usedPointBound || spMax < usedSoftplusMax) {
+                            fillPointThresholds(s.softplus, hw, pb, spMax, pointThr);
+                            usedPointBound = pb;
+                            usedSoftplusMax = spMax;
+                            pointReady = true;
+                        }
+                        sinceRefresh = 0;
+                        refreshEvery *= 2;
                     }
                 }
             }
@@ -429,6 +468,64 @@ public final class ReferencePostProcessor implements PostProcessor {
         idx[pos] = flat;
     }
 
+    /**
+     * Per-point bound for fcos / torchvision, compared with {@code v - softplus(-ctr)}: a value can reach rank
+     * key {@code worst} only if {@code sigmoid(v) >= t / pt} with t = worst (fcos) or about worst^2
+     * (torchvision), and {@code logit(t / pt) >= logit(t) - log(pt) = logit(t) + softplus(-ctr)}. The target
+     * backs off a relative 1e-6 for the float roundings of the products, square root and sigmoids, and the
+     * result 1e-4 (relative, at least absolute) for the rounding of {@code v - softplus}, whose operands are
+     * bounded near the threshold (softplus is capped at 64).
+     */
+    private float pointwiseBound(float worst) {
+        double t = convention == TORCHVISION ? (double) squareBelow(Math.nextDown(worst)) : (double) worst;
+        float target = (float) (t * (1.0 - 1e-6));
+        if ((double) target > t * (1.0 - 1e-6)) {
+            target = Math.nextDown(target);
+        }
+        float l = logitBound(target);
+        return l - 1e-4f * (1f + Math.abs(l));
+    }
+
+    /**
+     * A point whose centerness probability pt is below the key target t (fcos: key = pc * pt <= pt; torchvision:
+     * key^2 <= pt) cannot enter whatever its class logit: it is rejected when softplus(-ctr) = -log(pt) exceeds
+     * -log(t), computed with the same 1e-6 slack as {@link #pointwiseBound} and rounded up.
+     */
+    private float softplusLimit(float worst) {
+        double t = convention == TORCHVISION ? (double) squareBelow(Math.nextDown(worst)) : (double) worst;
+        double limit = -Math.log(t * (1.0 - 1e-6));
+        float f = (float) limit;
+        if ((double) f < limit) {
+            f = Math.nextUp(f);
+        }
+        return f;
+    }
+
+    /**
+     * pointThr[p] = +Inf for a point that cannot enter (softplus above the limit), else pb + softplus; the
+     * rounding of the sum (operands below ~100 in magnitude) is far inside pointwiseBound's margin.
+     */
+    private static void fillPointThresholds(float[] softplus, int hw, float pb, float spMax, float[] out) {
+        for (int p = 0; p < hw; p++) {
+            float sp = softplus[p];
+            out[p] = sp > spMax ? Float.POSITIVE_INFINITY : pb + sp;
+        }
+    }
+
+    /** softplus(-ctr) = -log(sigmoid(ctr)) per point, rounded down, capped at 64 (still a lower bound). */
+    private static void fillSoftplus(FloatBuffer ctr, int base, int hw, float[] out) {
+        for (int p = 0; p < hw; p++) {
+            // log(1 + e) instead of log1p (not intrinsic); for tiny e it rounds to 0, still below the true value
+            double sp = Math.log(1.0 + Math.exp(-(double) ctr.get(base + p)));
+            sp -= 1e-12 * (1.0 + sp);
+            float f = (float) sp;
+            if ((double) f > sp) {
+                f = Math.nextDown(f);
+            }
+            out[p] = Math.min(f, 64f);
+        }
+    }
+
     /** Logit below which a value cannot reach rank key {@code worst} (conservative). */
     private float dynamicBound(float worst) {
         return convention == TORCHVISION ? logitBound(squareBelow(Math.nextDown(worst))) : logitBound(worst);
@@ -454,7 +551,9 @@ public final class ReferencePostProcessor implements PostProcessor {
         if (!(p > 0.0)) {
             return Float.NEGATIVE_INFINITY;
         }
-        double logit = Math.log(p) - Math.log1p(-p);
+        // Math.log is an intrinsic, Math.log1p is not (it dominated dense profiles); 1 - p is exact for
+        // p >= 0.5 and relatively accurate below, far inside the margin subtracted next
+        double logit = Math.log(p / (1.0 - p));
         logit -= 1e-9 + Math.abs(logit) * 1e-12;
         float f = (float) logit;
         if (f > logit) {
@@ -562,6 +661,8 @@ public final class ReferencePostProcessor implements PostProcessor {
         int heapSize;
         int heapCap;
         final int[] hits = new int[CHUNK];
+        float[] softplus = new float[0];
+        float[] pointThr = new float[0];
         float[] cx1 = new float[0];
         float[] cy1 = new float[0];
         float[] cx2 = new float[0];
@@ -579,6 +680,14 @@ public final class ReferencePostProcessor implements PostProcessor {
                 int k = (int) Math.min(nmsPre, (long) heads.level(l).points() * heads.numClasses());
                 perLevelMax = Math.max(perLevelMax, k);
                 total += k;
+            }
+            int maxPoints = 0;
+            for (int l = 0; l < heads.numLevels(); l++) {
+                maxPoints = Math.max(maxPoints, heads.level(l).points());
+            }
+            if (softplus.length < maxPoints) {
+                softplus = new float[maxPoints];
+                pointThr = new float[maxPoints];
             }
             if (heapKey.length < perLevelMax) {
                 heapKey = new float[perLevelMax];
