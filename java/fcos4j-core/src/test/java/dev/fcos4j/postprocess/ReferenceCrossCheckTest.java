@@ -94,6 +94,62 @@ class ReferenceCrossCheckTest {
     }
 
     @Test
+    void extremeAndSaturatedValuesStayExact() {
+        // saturated sigmoids (1.0f and 0 / denormal probabilities), huge logits and centerness at the ends of
+        // the softplus cap: the prefilter bounds must stay conservative everywhere
+        float[] logits = {-1e30f, -120f, -90f, -20f, -3.2f, -2.944f, -1f, 0f, 1e-7f, 5f, 16.6f, 17f, 40f, 1e4f, 1e30f};
+        float[] centers = {-1e30f, -100f, -70f, -30f, -5f, 0f, 0.5f, 17f, 30f, 1e30f};
+        SplittableRandom r = new SplittableRandom(99);
+        for (Convention c : Convention.values()) {
+            for (int nmsPre : new int[] {1, 5, 40, 400}) {
+                for (float thr : new float[] {0f, PostProcessConfig.defaults(c).scoreThreshold(), 0.9f}) {
+                    TestHeads h = new TestHeads(2, 6, level(8, 12, 10), level(16, 6, 5), level(32, 3, 3));
+                    for (int l = 0; l < 3; l++) {
+                        for (int i = 0; i < h.cls[l].length; i++) {
+                            h.cls[l][i] = logits[r.nextInt(logits.length)];
+                        }
+                        for (int i = 0; i < h.ctr[l].length; i++) {
+                            h.ctr[l][i] = centers[r.nextInt(centers.length)];
+                        }
+                        for (int i = 0; i < h.reg[l].length; i++) {
+                            h.reg[l][i] = r.nextInt(6) * 7f;
+                        }
+                    }
+                    PostProcessConfig cfg = PostProcessConfig.defaults(c).withNmsPre(nmsPre).withScoreThreshold(thr);
+                    try (ReferencePostProcessor pp = new ReferencePostProcessor(cfg, List.of())) {
+                        assertSame(NaiveSpec.run(cfg, h, metas(2)), pp.process(h.build(), metas(2)), cfg.toString());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void largeLevelWithManyClassesMatchesNaiveReading() {
+        // big enough for the per-point centerness bounds to be refreshed several times inside one level
+        SplittableRandom r = new SplittableRandom(4242);
+        for (Convention c : Convention.values()) {
+            TestHeads h = new TestHeads(1, 20, level(8, 40, 50), level(16, 20, 25));
+            for (int l = 0; l < 2; l++) {
+                for (int i = 0; i < h.cls[l].length; i++) {
+                    h.cls[l][i] = (float) r.nextDouble(-2.9, 3);
+                }
+                for (int i = 0; i < h.ctr[l].length; i++) {
+                    h.ctr[l][i] = (float) (1.5 * r.nextGaussian());
+                }
+                for (int i = 0; i < h.reg[l].length; i++) {
+                    h.reg[l][i] = (float) r.nextDouble(0, 60);
+                }
+            }
+            List<ImageMeta> metas = List.of(new ImageMeta(500, 300, 320, 400));
+            PostProcessConfig cfg = PostProcessConfig.defaults(c).withNmsPre(200);
+            try (ReferencePostProcessor pp = new ReferencePostProcessor(cfg, List.of())) {
+                assertSame(NaiveSpec.run(cfg, h, metas), pp.process(h.build(), metas), c.id());
+            }
+        }
+    }
+
+    @Test
     void concurrentCallsShareNothing() throws Exception {
         SplittableRandom r = new SplittableRandom(7);
         List<HeadTensors> inputs = new ArrayList<>();
