@@ -115,7 +115,8 @@ class ReferenceCrossCheckTest {
                             h.reg[l][i] = r.nextInt(6) * 7f;
                         }
                     }
-                    PostProcessConfig cfg = PostProcessConfig.defaults(c).withNmsPre(nmsPre).withScoreThreshold(thr);
+                    PostProcessConfig cfg = PostProcessConfig.defaults(c).withNmsPre(nmsPre).withScoreThreshold(thr)
+                            .withIouThreshold(1f).withMaxDetections(2000); // every selected candidate shows
                     try (ReferencePostProcessor pp = new ReferencePostProcessor(cfg, List.of())) {
                         assertSame(NaiveSpec.run(cfg, h, metas(2)), pp.process(h.build(), metas(2)), cfg.toString());
                     }
@@ -142,9 +143,17 @@ class ReferenceCrossCheckTest {
                 }
             }
             List<ImageMeta> metas = List.of(new ImageMeta(500, 300, 320, 400));
-            PostProcessConfig cfg = PostProcessConfig.defaults(c).withNmsPre(200);
-            try (ReferencePostProcessor pp = new ReferencePostProcessor(cfg, List.of())) {
-                assertSame(NaiveSpec.run(cfg, h, metas), pp.process(h.build(), metas), c.id());
+            // IoU threshold 1 suppresses nothing and the cap exceeds the candidates, so every top-k member of
+            // every level shows in the output: a bound that is too tight anywhere changes the result
+            for (PostProcessConfig cfg : List.of(PostProcessConfig.defaults(c).withNmsPre(200),
+                    PostProcessConfig.defaults(c).withNmsPre(200).withIouThreshold(1f).withMaxDetections(1000))) {
+                try (ReferencePostProcessor pp = new ReferencePostProcessor(cfg, List.of())) {
+                    List<List<Detection>> expected = NaiveSpec.run(cfg, h, metas);
+                    assertSame(expected, pp.process(h.build(), metas), cfg.toString());
+                    if (cfg.maxDetections() == 1000 && c != Convention.MMDET) {
+                        assertEquals(400, expected.get(0).size(), "all top-k candidates of both levels");
+                    }
+                }
             }
         }
     }
