@@ -296,6 +296,23 @@ class ReferencePostProcessorTest {
     }
 
     @Test
+    void barelyBetterKeyFromAWeakCenternessStillEntersAFullHeap() {
+        // nms_pre 1: class 0 at (0,0) fills the heap with key 1.0 * 0.5 (centerness logit 0); class 1 at (3,3) has
+        // the same class probability 1.0f and centerness 0.50000024f (logit 1e-6): its key is larger by one ulp
+        // and must replace the first, although its centerness is barely above the heap's worst key
+        TestHeads h = heads().cls(0, 0, 0, 0, 0, 40f).reg(0, 0, 0, 0, 1, 1, 1, 1)
+                .cls(0, 0, 1, 3, 3, 40f).ctr(0, 0, 3, 3, 1e-6f).reg(0, 0, 3, 3, 1, 1, 1, 1);
+        float weakCtr = (float) (1.0 / (1.0 + Math.exp(-1e-6)));
+        assertTrue(weakCtr > 0.5f);
+        List<Detection> f = run(cfg(Convention.FCOS).withNmsPre(1), h, UNSCALED);
+        assertEquals(1, f.size());
+        assertDet(f.get(0), 27, 27, 29, 29, (float) Math.sqrt(weakCtr), 1);
+        List<Detection> t = run(cfg(Convention.TORCHVISION).withNmsPre(1), h, UNSCALED);
+        assertEquals(1, t.size());
+        assertDet(t.get(0), 23, 23, 25, 25, (float) Math.sqrt(weakCtr), 1);
+    }
+
+    @Test
     void maxDetectionsCapsAfterNms() {
         TestHeads h = heads();
         float[] logits = {0.5f, 2.5f, 1.5f, 3.5f, -0.5f};
