@@ -333,9 +333,16 @@ public final class ReferencePostProcessor implements PostProcessor {
                     }
                 } else {
                     final float chunkBound = bound;
+                    // most chunks of a trained model's map hold no hit: a pure counting pass is cheapest for them
                     for (int p = p0; p < end; p++) {
-                        hits[count] = p;
                         count += cls.get(base + p) < chunkBound ? 0 : 1;
+                    }
+                    if (count != 0) {
+                        count = 0;
+                        for (int p = p0; p < end; p++) {
+                            hits[count] = p;
+                            count += cls.get(base + p) < chunkBound ? 0 : 1;
+                        }
                     }
                 }
                 for (int i = 0; i < count; i++) {
