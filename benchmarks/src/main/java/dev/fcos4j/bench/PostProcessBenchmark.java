@@ -43,7 +43,9 @@ import java.util.concurrent.TimeUnit;
  * {@code intoArrays} is the allocation-free entry point ({@code -prof gc} should show ~0 B/op),
  * {@code detectionLists} adds the {@code List<Detection>} building.
  *
- * <p>Run: {@code java -cp 'benchmarks/target/classes:benchmarks/target/lib/*' org.openjdk.jmh.Main PostProcessBenchmark -prof gc}
+ * <p>Run (after {@code mvn -B -ntp -o -q package -pl benchmarks -am -DskipTests}):
+ * {@code java -cp 'benchmarks/target/classes:benchmarks/target/lib/*' dev.fcos4j.bench.BenchMain} (all of it,
+ * with {@code -prof gc}, JSON under benchmarks/results/), or plain {@code org.openjdk.jmh.Main PostProcessBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

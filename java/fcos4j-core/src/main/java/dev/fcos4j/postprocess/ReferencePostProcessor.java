@@ -24,6 +24,13 @@ import java.util.List;
  * value plus exact work for the few values that can still enter. Every decision is then taken with the exact
  * float rule of the spec; the bound is only ever conservative (it never rejects a value the rule would keep).
  *
+ * For fcos and torchvision, whose rank key includes the centerness, each point additionally gets its own
+ * bound from its centerness once the heap is full (engines/POSTPROCESS.md section 6).
+ *
+ * <p>One image runs on the calling thread: the scan of the R-50 shapes (1.79 M logits) is memory-bound at well
+ * under the per-image budget measured by {@code PostProcessBenchmark}, so splitting it across cores was not
+ * needed; batches can be spread over threads by the caller (the instance is shared safely).
+ *
  * <p>{@link #processInto} writes into a caller-owned {@link DetectionArrays} and allocates nothing once the
  * thread's scratch has grown to the shapes in use; {@link #process} builds {@link Detection} lists on top of it.
  */
