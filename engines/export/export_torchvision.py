@@ -13,7 +13,7 @@ FCOS state_dict with --weights. The untrained head predicts almost nothing above
 threshold; --raise-cls-bias B adds B to the classification bias so it produces some detections.
 
 Usage: /usr/bin/python3 engines/export/export_torchvision.py --out models/fcos_r50_torchvision.onnx
-       [--weights fcos_resnet50_fpn_coco.pth] [--seed 0] [--raise-cls-bias 2.2]
+       [--weights fcos_resnet50_fpn_coco.pth] [--seed 0] [--raise-cls-bias 0.5]
 """
 import argparse
 import json
@@ -53,7 +53,8 @@ def parse_args(argv=None):
                          "COCO categories (with its __background__ and N/A slots) when there are 91 classes, "
                          "else class_0..class_{C-1}")
     ap.add_argument("--raise-cls-bias", type=float, default=0.0, metavar="B",
-                    help="add B to the classification bias (untrained models: about 2.2 gives detections)")
+                    help="add B to the classification bias (untrained seed-0 model: 0.4 -> a few detections, "
+                         ">= 1.0 -> the 100 cap on real photos)")
     ap.add_argument("--model-name", help="fcos4j.model_name (default: derived from the weights)")
     ap.add_argument("--opset", type=int, default=17)
     ap.add_argument("--trace-size", type=int, nargs=2, default=(512, 640), metavar=("H", "W"),
