@@ -189,6 +189,10 @@ public final class ReferencePostProcessor implements PostProcessor {
             final int hw = shape.points();
             final int width = shape.width();
             final int stride = shape.stride();
+            // torchvision's AnchorGenerator spaces points by padded size // level size (not the nominal
+            // stride: P6/P7 differ unless the padded size is a multiple of 64/128); level 0 gives the padded size.
+            final int tvStrideX = heads.level(0).width() * heads.level(0).stride() / width;
+            final int tvStrideY = heads.level(0).height() * heads.level(0).stride() / shape.height();
             FloatBuffer ctr = heads.ctr(l);
             FloatBuffer reg = heads.reg(l);
             checkCenterness(ctr, n, l, shape);
@@ -231,8 +235,8 @@ public final class ReferencePostProcessor implements PostProcessor {
                     y2 = clamp(py + db, resizedH - 1f);
                     score = (float) Math.sqrt(key);
                 } else {
-                    float px = x * stride;
-                    float py = y * stride;
+                    float px = x * tvStrideX;
+                    float py = y * tvStrideY;
                     x1 = clamp(px - dl, resizedW);
                     y1 = clamp(py - dt, resizedH);
                     x2 = clamp(px + dr, resizedW);

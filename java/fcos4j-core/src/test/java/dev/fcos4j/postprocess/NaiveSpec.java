@@ -76,7 +76,9 @@ final class NaiveSpec {
                 switch (conv) {
                     case MMDET -> { px = (x + 0.5f) * s; py = (y + 0.5f) * s; maxX = m.resizedWidth(); maxY = m.resizedHeight(); }
                     case FCOS -> { px = x * s + s / 2; py = y * s + s / 2; maxX = m.resizedWidth() - 1; maxY = m.resizedHeight() - 1; }
-                    default -> { px = x * s; py = y * s; maxX = m.resizedWidth(); maxY = m.resizedHeight(); }
+                    // torchvision: padded size // level size (engines/POSTPROCESS.md, point spacing)
+                    default -> { px = x * (h.levels.get(0).width() * h.levels.get(0).stride() / W);
+                        py = y * (h.levels.get(0).height() * h.levels.get(0).stride() / H); maxX = m.resizedWidth(); maxY = m.resizedHeight(); }
                 }
                 float x1 = Math.min(Math.max(px - dl, 0f), maxX);
                 float y1 = Math.min(Math.max(py - dt, 0f), maxY);

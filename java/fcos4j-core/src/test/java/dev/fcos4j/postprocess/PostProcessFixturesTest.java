@@ -53,19 +53,6 @@ class PostProcessFixturesTest {
         }));
     }
 
-    @TestFactory
-    Stream<DynamicTest> torchvisionGoldensWhenPresent() throws IOException {
-        // produced by the torchvision exporter helper in the same format; optional until they land
-        List<Path> files = files(projectRoot().resolve("engines/goldens/torchvision"));
-        Assumptions.assumeFalse(files.isEmpty(), "no torchvision goldens under engines/goldens/torchvision");
-        return files.stream().map(file -> DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
-            PostProcessFixtures.Fixture f = PostProcessFixtures.read(file);
-            try (ReferencePostProcessor pp = new ReferencePostProcessor(f.config(), List.of())) {
-                ReferenceCrossCheckTest.assertSame(f.expected(), pp.process(f.heads().build(), f.metas()), f.name());
-            }
-        }));
-    }
-
     @Test
     void committedFixturesAreWhatTheGeneratorWrites() throws IOException {
         List<PostProcessFixtures.Fixture> generated = PostProcessFixtures.generate();
