@@ -46,26 +46,6 @@ class DetectorEndToEndTest {
         TinyFcosModel.generate(model, 1, 80);
     }
 
-    @BeforeEach
-    void needsTheReferencePostProcessing() {
-        Assumptions.assumeTrue(referencePostProcessingExists(),
-                "ReferencePostProcessor is still the skeleton placeholder in this branch (it lands with the merge)");
-    }
-
-    /** False only for the skeleton's placeholder, which throws UnsupportedOperationException for any input. */
-    private static boolean referencePostProcessingExists() {
-        LevelShape s = new LevelShape(8, 1, 1);
-        HeadTensors h = HeadTensors.of(1, 1, List.of(s), List.of(FloatBuffer.wrap(new float[] {-10f})),
-                List.of(FloatBuffer.wrap(new float[] {1, 1, 1, 1})), List.of(FloatBuffer.wrap(new float[] {0f})));
-        try (ReferencePostProcessor p = new ReferencePostProcessor(PostProcessConfig.defaults(Convention.MMDET),
-                List.of("a"))) {
-            p.process(h, List.of(ImageMeta.unscaled(8, 8)));
-            return true;
-        } catch (UnsupportedOperationException e) {
-            return false;
-        }
-    }
-
     @AfterEach
     void noLeaks() {
         assertEquals(0, OnnxRuntimeNetwork.openOutputs(), "network outputs left open");

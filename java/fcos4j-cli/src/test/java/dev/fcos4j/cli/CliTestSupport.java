@@ -34,17 +34,4 @@ final class CliTestSupport {
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
-
-    /**
-     * Skips tests that need real post-processing output while this branch still has the skeleton
-     * ReferencePostProcessor (it is written on another branch; the tests run once they are merged).
-     */
-    static void assumeReferencePostProcessing() {
-        try (ReferencePostProcessor p = new ReferencePostProcessor(PostProcessConfig.defaults(Convention.MMDET), List.of())) {
-            p.process(HeadTensors.of(1, 1, List.of(new LevelShape(8, 1, 1)), List.of(FloatBuffer.wrap(new float[] {-9f})),
-                    List.of(FloatBuffer.allocate(4)), List.of(FloatBuffer.allocate(1))), List.of(ImageMeta.unscaled(8, 8)));
-        } catch (UnsupportedOperationException e) {
-            assumeTrue(false, "ReferencePostProcessor is not implemented on this branch yet");
-        }
-    }
 }

@@ -64,7 +64,6 @@ class DetectCommandTest {
 
     @Test
     void writesDetectionsCocoResultsAndAnnotatedImages() throws IOException {
-        CliTestSupport.assumeReferencePostProcessing();
         Path out = shared.resolve("out-dir");
         CliTestSupport.Result r = run("detect", "--model", model.toString(), "--out", out.toString(), "--batch", "2",
                 "--threads", "1", imageDir.toString());
@@ -123,7 +122,6 @@ class DetectCommandTest {
 
     @Test
     void singleImagesMatchTheLibraryExactlyOnStdout() throws IOException {
-        CliTestSupport.assumeReferencePostProcessing();
         Path image = images().get(0);
         CliTestSupport.Result r = run("detect", "--model", model.toString(), "--threads", "1", image.toString());
         assertEquals(0, r.code(), r.toString());
@@ -146,7 +144,6 @@ class DetectCommandTest {
 
     @Test
     void overridesReachThePostProcessing() throws IOException {
-        CliTestSupport.assumeReferencePostProcessing();
         CliTestSupport.Result r = run("detect", "--model", model.toString(), "--threads", "1", "--max-detections", "2",
                 "--convention", "fcos", "--score-threshold", "0.01", images().get(1).toString());
         assertEquals(0, r.code(), r.toString());
@@ -158,7 +155,6 @@ class DetectCommandTest {
 
     @Test
     void progressIsPlainOffTerminalAndOnlyWhenAsked() throws IOException {
-        CliTestSupport.assumeReferencePostProcessing();
         String img = images().get(0).toString();
         CliTestSupport.Result r = run("detect", "--model", model.toString(), "--threads", "1", "--progress", "always",
                 img, img);
@@ -207,7 +203,6 @@ class DetectCommandTest {
 
     @Test
     void keepGoingSkipsUnreadableImagesAndStillFails() throws IOException {
-        CliTestSupport.assumeReferencePostProcessing();
         Path corrupt = Files.writeString(shared.resolve("broken-000000000999.png"), "no PNG here");
         Path out = shared.resolve("keep-going-out");
         List<Path> good = images();
@@ -231,7 +226,6 @@ class DetectCommandTest {
 
     @Test
     void realCocoJpegsGetTheirCocoImageIds() throws IOException {
-        CliTestSupport.assumeReferencePostProcessing();
         Path dir = Paths.get(System.getProperty("fcos4j.shared", "../shared"), "data", "coco-images", "images");
         assumeTrue(Files.isDirectory(dir), "shared COCO images absent, skipping");
         List<Path> two;

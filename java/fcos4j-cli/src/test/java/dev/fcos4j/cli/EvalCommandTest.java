@@ -125,7 +125,6 @@ class EvalCommandTest {
 
     @Test
     void runsAModelOnTheSharedCocoImages() throws IOException {
-        CliTestSupport.assumeReferencePostProcessing();
         Path coco = shared().resolve("data/coco-images");
         assumeTrue(Files.isDirectory(coco), "../shared/data/coco-images is absent");
         Path model = dir.resolve("tiny.onnx");

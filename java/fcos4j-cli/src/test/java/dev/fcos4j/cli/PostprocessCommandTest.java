@@ -77,7 +77,6 @@ class PostprocessCommandTest {
 
     @Test
     void mmdetFcosAndTorchvisionDecodeTheCandidate() throws IOException {
-        CliTestSupport.assumeReferencePostProcessing();
         Path heads = write("one.npz", oneCandidate(1));
         double p = sigmoid(2.0);
         double c = sigmoid(0.0);
@@ -104,7 +103,6 @@ class PostprocessCommandTest {
 
     @Test
     void rescalesToOriginalSizesAndWritesTheFile() throws IOException {
-        CliTestSupport.assumeReferencePostProcessing();
         Path heads = write("two.npz", oneCandidate(2));
         Path out = tmp.resolve("det.json");
         CliTestSupport.Result r = run("postprocess", "--heads", heads.toString(), "--convention", "mmdet",
@@ -123,7 +121,6 @@ class PostprocessCommandTest {
 
     @Test
     void thresholdOverrideRemovesTheCandidate() throws IOException {
-        CliTestSupport.assumeReferencePostProcessing();
         Path heads = write("one.npz", oneCandidate(1));
         // sigmoid(2) = 0.88 is the class probability mmdet thresholds.
         CliTestSupport.Result r = run("postprocess", "--heads", heads.toString(), "--convention", "mmdet",
@@ -134,7 +131,6 @@ class PostprocessCommandTest {
 
     @Test
     void nanInClassLogitsFailsNamingTheTensor() {
-        CliTestSupport.assumeReferencePostProcessing();
         List<NpyArray> arrays = oneCandidate(1);
         NpyArray cls1 = arrays.get(3);
         float[] data = cls1.data();
@@ -231,7 +227,6 @@ class PostprocessCommandTest {
 
     @Test
     void fixtureCheckPassesAndFails() throws IOException {
-        CliTestSupport.assumeReferencePostProcessing();
         double score = sigmoid(2.0) * 0.5;
         // Box (17, 8, 25, 18) in the 32 x 32 input, doubled for the 64 x 64 original.
         Path good = fixture("good", "[34, 16, 50, 36]", score);
