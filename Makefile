@@ -15,7 +15,7 @@ DEMO_MODEL ?= $(MODELS)/fcos_r50_torchvision.onnx
 TINY_MODEL ?= $(MODELS)/tiny-fcos.onnx
 CLI_CP = java/fcos4j-cli/target/lib/*:java/fcos4j-cli/target/classes
 
-.PHONY: all java native test test-java test-native demo bench models tiny-model r50-model clean gpu-check
+.PHONY: all java native test test-java test-native demo bench bench-pipeline models tiny-model r50-model clean gpu-check
 
 all: native java
 
@@ -58,8 +58,16 @@ demo: java $(DEMO_MODEL)
 	@echo "demo: detections in $(OUT)/demo/detections.json and $(OUT)/demo/coco_results.json," \
 	      "annotated image in $(OUT)/demo/$(basename $(notdir $(DEMO_IMAGE))).png"
 
+BENCH_CP = benchmarks/target/classes:benchmarks/target/lib/*
+BENCH_ARGS ?=
+# Post-processing on R-50 head shapes (few/dense x conventions), with the allocation profiler.
 bench: java
-	bash benchmarks/run.sh
+	java -Dfcos4j.bench.out=benchmarks/results/postprocess-jmh.json -cp '$(BENCH_CP)' dev.fcos4j.bench.BenchMain $(BENCH_ARGS)
+
+# Pre-/post-processing share of the CPU end-to-end time with the R-50 network in ONNX Runtime.
+bench-pipeline: java $(DEMO_MODEL)
+	java -Dfcos4j.bench.out=benchmarks/results/pipeline-jmh.json -Dfcos4j.bench.model=$(DEMO_MODEL) \
+	  -cp '$(BENCH_CP)' dev.fcos4j.bench.BenchMain PipelineBenchmark $(BENCH_ARGS)
 
 clean:
 	$(MVN) -q clean; rm -rf build $(OUT)
