@@ -20,9 +20,9 @@ import java.nio.charset.StandardCharsets;
  */
 @Command(name = "fcos4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "FCOS object detection for the JVM.",
-        subcommands = {DetectCommand.class, PostprocessCommand.class, EvalCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {DetectCommand.class, PostprocessCommand.class, EvalCommand.class, CompareCommand.class, CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
-        footer = {"", "Exit codes: 0 success, 1 runtime failure, 2 usage error.",
+        footer = {"", "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 compare: candidate outside tolerances.",
                 "Run 'fcos4j COMMAND --help' for a command's options."})
 public final class Main implements Runnable {
     /** Exit code of a runtime failure. */
@@ -39,7 +39,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "a command is required (detect, postprocess, eval)");
+        throw new ParameterException(spec.commandLine(), "a command is required (detect, postprocess, eval, compare)");
     }
 
     /** Runs the command line and exits the JVM with its exit code. */
