@@ -29,7 +29,7 @@ native:
 test: test-native test-java
 
 test-native: native
-	ctest --test-dir $(NATIVE_BUILD) --output-on-failure -LE gpu
+	ctest --test-dir $(NATIVE_BUILD) --output-on-failure --timeout 600 -LE gpu
 
 test-java:
 	$(MVN) install -Dfcos4j.native.dir=$(CURDIR)/$(NATIVE_BUILD)
