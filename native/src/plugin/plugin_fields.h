@@ -21,7 +21,7 @@ constexpr char const* kFieldMaxDetections = "max_detections";
 constexpr char const* kFieldStrides = "strides";
 
 // Upper bounds that keep output and workspace sizes sane; a model asking for more is almost surely wrong.
-constexpr int kMaxNmsPre = 100000;
+constexpr int kMaxNmsPre = 10000;  // same limit as fcos4j::validate
 constexpr int kMaxDetectionsLimit = 100000;
 
 /** Defaults of one convention (COMMON.md): thresholds, caps and the FCOS strides 8..128. */
