@@ -1,6 +1,18 @@
 // The C entry points TensorRT looks up in a plugin library (IPluginRegistry::loadLibrary, trtexec
-// --dynamicPlugins, Triton's LD_PRELOAD-free plugin loading): getCreators and setLoggerFinder.
+// --dynamicPlugins / --setPluginsToSerialize): getCreators and setLoggerFinder.
+//
+// Hosts that merely dlopen plugin libraries and expect them to register themselves (Triton's TensorRT
+// backend, `plugins=` option or LD_PRELOAD) are served by an opt-in load-time registration: with
+// FCOS4J_TRT_REGISTER_ON_LOAD=1 in the environment, the library registers its creator with the process's
+// libnvinfer.so.10 when it is loaded. It is opt-in because registering twice (load-time plus loadLibrary)
+// makes loadLibrary fail.
 #include <NvInferRuntime.h>
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
 
 #include "plugin/fcos_detect_plugin.h"
 #include "plugin/plugin_logging.h"
@@ -9,13 +21,88 @@
 
 namespace {
 
+fcos4j::plugin::FcosDetectCreator& theCreator() noexcept
+{
+    // Constructed on first use and never destroyed before the library is unloaded.
+    static fcos4j::plugin::FcosDetectCreator creator;
+    return creator;
+}
+
 nvinfer1::IPluginCreatorInterface* const* creatorList(int32_t& count) noexcept
 {
-    // Constructed once, on first use, and never destroyed before the library is unloaded.
-    static fcos4j::plugin::FcosDetectCreator creator;
-    static nvinfer1::IPluginCreatorInterface* const list[] = {&creator};
+    static nvinfer1::IPluginCreatorInterface* const list[] = {&theCreator()};
     count = 1;
     return list;
+}
+
+// Reaches libnvinfer's default logger (exported getLogger()) when no ILoggerFinder was handed over.
+class NvinferLoggerFinder final : public nvinfer1::ILoggerFinder
+{
+public:
+    using GetLogger = nvinfer1::ILogger* (*)();
+    explicit NvinferLoggerFinder(GetLogger fn)
+        : mGetLogger(fn)
+    {
+    }
+    nvinfer1::ILogger* findLogger() override
+    {
+        return mGetLogger != nullptr ? mGetLogger() : nullptr;
+    }
+
+private:
+    GetLogger mGetLogger;
+};
+
+__attribute__((constructor)) void registerOnLoad()
+{
+    char const* const flag = std::getenv("FCOS4J_TRT_REGISTER_ON_LOAD");
+    if (flag == nullptr || std::strcmp(flag, "1") != 0)
+    {
+        return;
+    }
+    try
+    {
+        // The process's libnvinfer if already loaded (Triton), else load it (LD_PRELOAD start-up); the
+        // dynamic loader shares one instance per soname, so the host later gets the same registry.
+        char const* const soname = "libnvinfer.so.10";
+        void* nvinfer = dlopen(soname, RTLD_NOW | RTLD_NOLOAD);
+        if (nvinfer == nullptr)
+        {
+            nvinfer = dlopen(soname, RTLD_NOW | RTLD_GLOBAL);
+        }
+        if (nvinfer == nullptr)
+        {
+            fcos4j::plugin::logError(std::string("FCOS4J_TRT_REGISTER_ON_LOAD: cannot load ") + soname + ": "
+                                     + dlerror());
+            return;
+        }
+        using GetRegistry = nvinfer1::IPluginRegistry* (*)();
+        auto const getRegistry = reinterpret_cast<GetRegistry>(dlsym(nvinfer, "getPluginRegistry"));
+        auto const getLogger = reinterpret_cast<NvinferLoggerFinder::GetLogger>(dlsym(nvinfer, "getLogger"));
+        nvinfer1::IPluginRegistry* const registry = getRegistry != nullptr ? getRegistry() : nullptr;
+        if (registry == nullptr)
+        {
+            fcos4j::plugin::logError(std::string("FCOS4J_TRT_REGISTER_ON_LOAD: no plugin registry in ") + soname);
+            return;
+        }
+        static NvinferLoggerFinder finder(getLogger);
+        fcos4j::plugin::setLoggerFinder(&finder);
+        // The registry keeps a pointer to our creator: stay mapped for the life of the process.
+        Dl_info self{};
+        if (dladdr(reinterpret_cast<void*>(&registerOnLoad), &self) != 0 && self.dli_fname != nullptr)
+        {
+            dlopen(self.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+        }
+        if (!registry->registerCreator(theCreator(), fcos4j::plugin::kPluginNamespace))
+        {
+            fcos4j::plugin::logError("FCOS4J_TRT_REGISTER_ON_LOAD: the registry refused fcos4j::FcosDetect "
+                                     "(already registered?)");
+        }
+    }
+    catch (...)
+    {
+        // Never let an exception escape a library constructor.
+    }
 }
 
 } // namespace

@@ -8,7 +8,9 @@
 // return the wrong objects/names. Together with trt_layout_dump (slot table vs the real headers) this
 // checks native/trt/include against the real binary.
 //
-// Usage: fcos4j_plugin_abi_test <libnvinfer.so.10> <plugin library>
+// Usage: fcos4j_plugin_abi_test [--register-on-load] <libnvinfer.so.10> <plugin library>
+//   default: IPluginRegistry::loadLibrary (trtexec --dynamicPlugins); --register-on-load: a plain dlopen
+//   with FCOS4J_TRT_REGISTER_ON_LOAD=1 (how Triton loads plugin libraries), then deregisterCreator.
 // Exit codes: 0 pass, 1 fail, 77 skipped (libnvinfer not present; ctest maps 77 to "skipped").
 #include <NvInferRuntime.h>
 
@@ -162,15 +164,18 @@ float floatField(nvinfer1::PluginFieldCollection const* fc, char const* name)
 
 } // namespace
 
+int registerOnLoad(nvinfer1::IPluginRegistry* registry, char const* pluginPath);
+
 int main(int argc, char** argv)
 {
-    if (argc != 3)
+    bool const onLoad = argc == 4 && std::strcmp(argv[1], "--register-on-load") == 0;
+    if (argc != 3 && !onLoad)
     {
-        std::fprintf(stderr, "usage: %s <libnvinfer.so.10> <plugin library>\n", argv[0]);
+        std::fprintf(stderr, "usage: %s [--register-on-load] <libnvinfer.so.10> <plugin library>\n", argv[0]);
         return 1;
     }
-    char const* const nvinferPath = argv[1];
-    char const* const pluginPath = argv[2];
+    char const* const nvinferPath = argv[onLoad ? 2 : 1];
+    char const* const pluginPath = argv[onLoad ? 3 : 2];
     if (!fileExists(nvinferPath))
     {
         std::printf("SKIP: %s not found (run native/tests/plugin/fetch_tensorrt_redist.sh to fetch it)\n",
@@ -212,6 +217,10 @@ int main(int argc, char** argv)
     if (registry == nullptr)
     {
         return 1;
+    }
+    if (onLoad)
+    {
+        return registerOnLoad(registry, pluginPath);
     }
     int32_t before = -1;
     nvinfer1::IPluginCreatorInterface* const* const listBefore = registry->getAllCreators(&before);
@@ -386,6 +395,49 @@ int main(int argc, char** argv)
         dlclose(plugin);
     }
 
+    if (gFailures != 0)
+    {
+        std::fprintf(stderr, "%d check(s) failed\n", gFailures);
+        return 1;
+    }
+    std::printf("PASS\n");
+    return 0;
+}
+
+// A plain dlopen with FCOS4J_TRT_REGISTER_ON_LOAD=1: the library's constructor finds the already loaded
+// libnvinfer by soname and registers its creator (IPluginRegistry::registerCreator, our slot 12).
+int registerOnLoad(nvinfer1::IPluginRegistry* registry, char const* pluginPath)
+{
+    int32_t before = -1;
+    registry->getAllCreators(&before);
+    CHECK(registry->getCreator("FcosDetect", "1", "fcos4j") == nullptr);
+    setenv("FCOS4J_TRT_REGISTER_ON_LOAD", "1", 1);
+    void* const plugin = dlopen(pluginPath, RTLD_NOW | RTLD_LOCAL);
+    unsetenv("FCOS4J_TRT_REGISTER_ON_LOAD");
+    CHECK(plugin != nullptr);
+    if (plugin == nullptr)
+    {
+        std::fprintf(stderr, "dlopen(%s): %s\n", pluginPath, dlerror());
+        return 1;
+    }
+    int32_t after = -1;
+    registry->getAllCreators(&after);
+    std::printf("registry holds %d creators before, %d after dlopen\n", before, after);
+    CHECK(after == before + 1);
+    auto const getCreators = symbol<nvinfer1::IPluginCreatorInterface* const* (*)(int32_t&)>(plugin, "getCreators");
+    int32_t n = 0;
+    nvinfer1::IPluginCreatorInterface* const* const ours = getCreators != nullptr ? getCreators(n) : nullptr;
+    nvinfer1::IPluginCreatorInterface* const found = registry->getCreator("FcosDetect", "1", "fcos4j");
+    CHECK(found != nullptr && ours != nullptr && found == ours[0]);
+    if (found != nullptr)
+    {
+        auto* const creator = static_cast<nvinfer1::IPluginCreatorV3One*>(found);
+        nvinfer1::IPluginV3* const p = creator->createPlugin("det", nullptr, nvinfer1::TensorRTPhase::kBUILD);
+        CHECK(p != nullptr);
+        delete p;
+        CHECK(registry->deregisterCreator(*found));
+        CHECK(registry->getCreator("FcosDetect", "1", "fcos4j") == nullptr);
+    }
     if (gFailures != 0)
     {
         std::fprintf(stderr, "%d check(s) failed\n", gFailures);
