@@ -327,7 +327,6 @@ struct SharedDecl {
 };
 
 namespace detail {
-struct Fiber;
 /// Per emulated thread values read by kernels (first members of the scheduler's fiber record).
 struct ThreadView {
   uint3 thread_idx;
