@@ -6,8 +6,7 @@
 //   getFieldsToSerialize -> createPlugin(kRUNTIME) from a deep copy -> same outputs.
 // Plus the error paths (bad fields, types, shapes), each checked for a failure code and a log message
 // naming the culprit. No GPU needed.
-#include <NvInferRuntime.h>
-
+// Standard headers first: the emulation layer's CUDA qualifier macros must not leak into them.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +15,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <NvInferRuntime.h>
 
 #include "core/engine.h"
 #include "plugin/fcos_detect_plugin.h"
