@@ -576,7 +576,8 @@ void lifecycle(fcos4j::Convention convention, bool half, uint32_t seed)
     std::printf("lifecycle: %s, %s heads, seed %u\n", convName, half ? "fp16" : "fp32", seed);
     int const maxBatch = 3;
     Case const c = makeCase(convention, half, 2, 7, 96, 160, seed);
-    int32_t const k = 40;
+    // fp32 runs keep more slots than NMS leaves (zero-filled tail); fp16 runs hit the cap.
+    int32_t const k = half ? 40 : 2000;  // 5 levels x nms_pre 300 < 2000
 
     // 1. Build phase: fields as an ONNX node carries them (convention by name).
     float const score = convention == fcos4j::Convention::kTorchvision ? 0.2F : 0.05F;
@@ -633,12 +634,14 @@ void lifecycle(fcos4j::Convention convention, bool half, uint32_t seed)
     }
     nvinfer1::DimsExprs outExprs[4]{};
     CHECK(build->getOutputShapes(inExprs.data(), 16, nullptr, 0, outExprs, 4, eb) == 0);
+    std::string const kName = std::to_string(k);
     CHECK(outExprs[0].nbDims == 1 && exprName(outExprs[0].d[0]) == "N");
-    CHECK(outExprs[1].nbDims == 3 && exprName(outExprs[1].d[0]) == "N" && exprName(outExprs[1].d[1]) == "40"
+    CHECK(outExprs[1].nbDims == 3 && exprName(outExprs[1].d[0]) == "N" && exprName(outExprs[1].d[1]) == kName
           && exprName(outExprs[1].d[2]) == "4");
-    CHECK(outExprs[2].nbDims == 2 && exprName(outExprs[2].d[0]) == "N" && exprName(outExprs[2].d[1]) == "40");
-    CHECK(outExprs[3].nbDims == 2 && exprName(outExprs[3].d[0]) == "N" && exprName(outExprs[3].d[1]) == "40");
-    CHECK(outExprs[1].d[1]->isConstant() && outExprs[1].d[1]->getConstantValue() == 40);
+    CHECK(outExprs[2].nbDims == 2 && exprName(outExprs[2].d[0]) == "N" && exprName(outExprs[2].d[1]) == kName);
+    CHECK(outExprs[3].nbDims == 2 && exprName(outExprs[3].d[0]) == "N" && exprName(outExprs[3].d[1]) == kName);
+    CHECK(outExprs[1].d[1]->isConstant() && outExprs[1].d[1]->getConstantValue() == k);
+    CHECK(eb.impl.operations == 0);
 
     // Format negotiation, position by position as TensorRT does.
     std::vector<PluginTensorDesc> inDesc = descs(inputDims(c, -1), types, 0);
@@ -724,6 +727,39 @@ void lifecycle(fcos4j::Convention convention, bool half, uint32_t seed)
     std::printf("  detections per image: %d, %d (reference: %d, %d)\n", first.num[0], first.num[1],
                 expected.num[0], expected.num[1]);
     CHECK(total > 0);  // the case is meant to produce detections
+    CHECK(half ? (first.num[0] == k && first.num[1] == k) : (first.num[0] < k && first.num[1] < k));
+    // Unused slots are zero (the poisoned buffers were overwritten).
+    bool tailZero = true;
+    for (size_t n = 0; n < 2; ++n)
+    {
+        for (size_t i = static_cast<size_t>(first.num[n]); i < static_cast<size_t>(k); ++i)
+        {
+            size_t const slot = n * static_cast<size_t>(k) + i;
+            tailZero = tailZero && first.scores[slot] == 0.0F && first.classes[slot] == 0 && first.boxes[4 * slot] == 0.0F
+                && first.boxes[4 * slot + 3] == 0.0F;
+        }
+    }
+    CHECK(tailZero);
+    // Scores descending within each image.
+    bool sorted = true;
+    for (size_t n = 0; n < 2; ++n)
+    {
+        for (int32_t i = 1; i < first.num[n]; ++i)
+        {
+            size_t const slot = n * static_cast<size_t>(k) + static_cast<size_t>(i);
+            sorted = sorted && first.scores[slot - 1] >= first.scores[slot];
+        }
+    }
+    CHECK(sorted);
+
+    // Dynamic batch: the same context plugin with the profile's other batch sizes, same workspace.
+    for (int batch : {1, maxBatch})
+    {
+        Case const other = makeCase(convention, half, batch, 7, 96, 160, seed + 1000U * static_cast<uint32_t>(batch));
+        Outputs const got = runOnDevice(rt, other, k, workspace, &rc);
+        CHECK(rc == 0);
+        CHECK(sameOutputs(got, runReference(expectedParams, other)));
+    }
 
     // 3. Serialize, drop every instance, recreate as a deserializing runtime would: same outputs.
     FieldsCopy const saved(rt->getFieldsToSerialize());
