@@ -4,6 +4,7 @@
 #include <exception>
 #include <new>
 #include <sstream>
+#include <vector>
 
 #include "plugin/plugin_logging.h"
 
