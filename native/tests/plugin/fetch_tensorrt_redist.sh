@@ -13,7 +13,7 @@ if [ ! -f "$jar" ]; then
   mvn -B -ntp -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get -Dtransitive=false -Dartifact="$artifact"
 fi
 mkdir -p "$dest"
-if [ ! -f "$dest/libnvinfer.so.10" ] || [ "$jar" -nt "$dest/libnvinfer.so.10" ]; then
+if [ ! -s "$dest/libnvinfer.so.10" ]; then
   unzip -j -o -q "$jar" org/bytedeco/tensorrt/linux-x86_64/libnvinfer.so.10 -d "$dest"
 fi
 echo "$dest/libnvinfer.so.10"
