@@ -57,11 +57,14 @@ int default_threads() {
 }
 
 // Returns `code` after recording it as the thread's last error (as every CUDA runtime call does).
+// Without `what` (re-reporting the sticky kernel fault) the fault's message is kept.
 cudaError_t ret(cudaError_t code, const char* what = nullptr) {
   if (code != cudaSuccess) {
     t_last = code;
-    std::lock_guard<std::mutex> lk(g_mu);
-    g_last_message = std::string("fcos4j-emu: ") + (what ? what : cudaGetErrorString(code));
+    if (what) {
+      std::lock_guard<std::mutex> lk(g_mu);
+      g_last_message = std::string("fcos4j-emu: ") + what;
+    }
   }
   return code;
 }

@@ -21,7 +21,7 @@
 namespace fcos4j_emu {
 namespace detail {
 
-__thread ThreadView* tls_thread = nullptr;
+__thread ThreadView* tls_thread __attribute__((tls_model("initial-exec"))) = nullptr;
 bool g_preempt = false;
 
 namespace {
@@ -139,7 +139,7 @@ struct Fiber {
   Block* blk = nullptr;
 };
 
-__thread Fiber* tls_fiber = nullptr;
+__thread Fiber* tls_fiber __attribute__((tls_model("initial-exec"))) = nullptr;
 
 struct WarpState {
   unsigned exists = 0, exited = 0, barrier = 0, waiting = 0;
@@ -470,10 +470,16 @@ void quiescent(Block& b) {
     const WarpState& w = b.warps[f.warp];
     const Fiber* lanes = &b.fibers[f.warp * 32u];
     std::string reason;
+    // a lane parked at a barrier is a barrier/collective deadlock; an exited lane or one in another
+    // rendezvous is a misuse of the collective's mask
+    cudaError_t code = cudaErrorIllegalInstruction;
     for (unsigned m = f.mask & ~w.waiting; m; m &= m - 1) {
       const Fiber& g = lanes[__builtin_ctz(m)];
       reason = fmt("lane %u named in the mask is %s", g.lane, state_name(g.st));
-      if (g.st == St::Barrier) reason += " (" + where(g.site) + ")";
+      if (g.st == St::Barrier) {
+        reason += " (" + where(g.site) + ")";
+        code = cudaErrorLaunchFailure;
+      }
       break;
     }
     if (reason.empty()) {  // all lanes of the mask wait, but one of them in another rendezvous
@@ -491,7 +497,7 @@ void quiescent(Block& b) {
     std::string m = "fcos4j-emu: " + block_prefix(b) + " " + thread_name(f) + ": deadlock: waits in " + where(f.site) +
                     fmt(" with mask 0x%08x but ", f.mask) + reason;
     if (!barrier_ids.empty()) m += "; threads " + ranges(barrier_ids) + " wait at a barrier";
-    b.fail(cudaErrorLaunchFailure, m, true);
+    b.fail(code, m, true);
     return;
   }
   b.fail(cudaErrorLaunchFailure, "fcos4j-emu: " + block_prefix(b) + ": internal scheduler error (no runnable thread)",
@@ -772,21 +778,22 @@ void* shared_static_ptr(const SharedDecl* d) {
           fmt("shared array '%s' (%s:%d) has zero elements", d->name, base_name(d->file), d->line), false);
   const size_t align = std::max<size_t>(d->align, 16);
   size_t off = (b.arena_used + align - 1) / align * align;
-  if (b.static_bytes + bytes > kStaticSmemLimit)
+  const size_t before = b.static_bytes;
+  b.static_bytes += bytes;  // learnt even when it does not fit: later launches are refused up front
+  if (before + bytes > kStaticSmemLimit)
     fault(f, cudaErrorLaunchOutOfResources,
           fmt("static shared memory exceeds %zu bytes with array '%s' (%s:%d, %zu bytes); nvcc rejects such a kernel",
               kStaticSmemLimit, d->name, base_name(d->file), d->line, bytes),
           false);
-  if (b.static_bytes + bytes + b.dyn_bytes > b.L->smem_total_limit)
+  if (before + bytes + b.dyn_bytes > b.L->smem_total_limit)
     fault(f, cudaErrorInvalidValue,
           fmt("static (%zu bytes with array '%s' at %s:%d) + dynamic (%zu bytes) shared memory exceeds the "
               "kernel's limit of %zu bytes (raise it with cudaFuncSetAttribute(MaxDynamicSharedMemorySize))",
-              b.static_bytes + bytes, d->name, base_name(d->file), d->line, b.dyn_bytes, b.L->smem_total_limit),
+              before + bytes, d->name, base_name(d->file), d->line, b.dyn_bytes, b.L->smem_total_limit),
           false);
   void* p = b.arena.data() + off;
   std::memset(p, 0xff, bytes);
   b.arena_used = off + bytes;
-  b.static_bytes += bytes;
   b.shared.push_back(SharedSlot{d, p});
   return p;
 }
@@ -814,7 +821,10 @@ void launch_impl(const LaunchSite& site, const void* key, dim3 grid, dim3 block,
     return;
   }
   if (cudaError_t e = sticky_error(); e != cudaSuccess) {
-    record_error(e, "fcos4j-emu: " + launch_name(site) + ": not run, an earlier kernel fault is sticky", false);
+    record_error(e,
+                 "fcos4j-emu: " + launch_name(site) + ": not run, an earlier kernel fault is sticky (clear it with "
+                 "cudaDeviceReset): " + fcos4j_emu_last_error_message(),
+                 false);
     return;
   }
   if (!is_valid_stream(stream)) {

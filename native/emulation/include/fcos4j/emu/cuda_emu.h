@@ -334,7 +334,9 @@ struct ThreadView {
   dim3 block_dim;
   dim3 grid_dim;
 };
-extern __thread ThreadView* tls_thread FCOS4J_EMU_HIDDEN;
+// initial-exec: one register-relative load per access even inside a dlopen'ed library (8 bytes of the
+// static TLS surplus); threadIdx & co read it on every use.
+extern __thread ThreadView* tls_thread FCOS4J_EMU_HIDDEN __attribute__((tls_model("initial-exec")));
 extern bool g_preempt FCOS4J_EMU_HIDDEN;  // random preemption at shared accesses (seed != 0)
 
 FCOS4J_EMU_HIDDEN void syncthreads(const Site& s);
