@@ -53,6 +53,20 @@ private:
     GetLogger mGetLogger;
 };
 
+// True when the process has a TensorRT newer than 10 loaded (and so an ABI our declarations do not match).
+bool newerTensorRTLoaded() noexcept
+{
+    for (char const* name : {"libnvinfer.so.11", "libnvinfer_lean.so.11", "libnvinfer.so.12", "libnvinfer_lean.so.12"})
+    {
+        if (void* const h = dlopen(name, RTLD_NOW | RTLD_NOLOAD))
+        {
+            dlclose(h);
+            return true;
+        }
+    }
+    return false;
+}
+
 __attribute__((constructor)) void registerOnLoad()
 {
     char const* const flag = std::getenv("FCOS4J_TRT_REGISTER_ON_LOAD");
@@ -74,6 +88,13 @@ __attribute__((constructor)) void registerOnLoad()
         {
             fcos4j::plugin::logError(std::string("FCOS4J_TRT_REGISTER_ON_LOAD: cannot load ") + soname + ": "
                                      + dlerror());
+            return;
+        }
+        auto const libVersion = reinterpret_cast<int32_t (*)()>(dlsym(nvinfer, "getInferLibVersion"));
+        if (libVersion == nullptr || libVersion() / 10000 != 10)
+        {
+            fcos4j::plugin::logError(std::string("FCOS4J_TRT_REGISTER_ON_LOAD: ") + soname
+                                     + " is not TensorRT 10.x; not registering");
             return;
         }
         using GetRegistry = nvinfer1::IPluginRegistry* (*)();
@@ -116,5 +137,13 @@ FCOS4J_PLUGIN_EXPORT nvinfer1::IPluginCreatorInterface* const* getCreators(int32
 /** TensorRT hands over the way to reach its current logger; nullptr detaches. */
 FCOS4J_PLUGIN_EXPORT void setLoggerFinder(nvinfer1::ILoggerFinder* finder)
 {
+    // ILoggerFinder/ILogger changed their vtables in TensorRT 11: calling a newer finder through our
+    // 10.x declarations would jump to the wrong function, so keep logging to stderr there.
+    if (finder != nullptr && newerTensorRTLoaded())
+    {
+        fcos4j::plugin::setLoggerFinder(nullptr);
+        fcos4j::plugin::logError("this plugin library is built for TensorRT 10.x; a newer libnvinfer is loaded");
+        return;
+    }
     fcos4j::plugin::setLoggerFinder(finder);
 }
