@@ -385,6 +385,18 @@ const char* cudaGetErrorName(cudaError_t error) {
     FCOS4J_EMU_NAME(cudaErrorInvalidValue)
     FCOS4J_EMU_NAME(cudaErrorMemoryAllocation)
     FCOS4J_EMU_NAME(cudaErrorInitializationError)
+    FCOS4J_EMU_NAME(cudaErrorCudartUnloading)
+    FCOS4J_EMU_NAME(cudaErrorStubLibrary)
+    FCOS4J_EMU_NAME(cudaErrorInsufficientDriver)
+    FCOS4J_EMU_NAME(cudaErrorCallRequiresNewerDriver)
+    FCOS4J_EMU_NAME(cudaErrorDevicesUnavailable)
+    FCOS4J_EMU_NAME(cudaErrorInvalidKernelImage)
+    FCOS4J_EMU_NAME(cudaErrorNoKernelImageForDevice)
+    FCOS4J_EMU_NAME(cudaErrorInvalidPtx)
+    FCOS4J_EMU_NAME(cudaErrorUnsupportedPtxVersion)
+    FCOS4J_EMU_NAME(cudaErrorNotPermitted)
+    FCOS4J_EMU_NAME(cudaErrorSystemNotReady)
+    FCOS4J_EMU_NAME(cudaErrorSystemDriverMismatch)
     FCOS4J_EMU_NAME(cudaErrorInvalidConfiguration)
     FCOS4J_EMU_NAME(cudaErrorInvalidDevicePointer)
     FCOS4J_EMU_NAME(cudaErrorInvalidMemcpyDirection)
@@ -413,6 +425,18 @@ const char* cudaGetErrorString(cudaError_t error) {
     case cudaErrorInvalidValue: return "invalid argument";
     case cudaErrorMemoryAllocation: return "out of memory";
     case cudaErrorInitializationError: return "initialization error";
+    case cudaErrorCudartUnloading: return "driver shutting down";
+    case cudaErrorStubLibrary: return "CUDA driver is a stub library";
+    case cudaErrorInsufficientDriver: return "CUDA driver version is insufficient for CUDA runtime version";
+    case cudaErrorCallRequiresNewerDriver: return "API call is not supported in the installed CUDA driver";
+    case cudaErrorDevicesUnavailable: return "CUDA-capable device(s) is/are busy or unavailable";
+    case cudaErrorInvalidKernelImage: return "device kernel image is invalid";
+    case cudaErrorNoKernelImageForDevice: return "no kernel image is available for execution on the device";
+    case cudaErrorInvalidPtx: return "a PTX JIT compilation failed";
+    case cudaErrorUnsupportedPtxVersion: return "the provided PTX was compiled with an unsupported toolchain.";
+    case cudaErrorNotPermitted: return "operation not permitted";
+    case cudaErrorSystemNotReady: return "system not yet initialized";
+    case cudaErrorSystemDriverMismatch: return "system has unsupported display driver / cuda driver combination";
     case cudaErrorInvalidConfiguration: return "invalid configuration argument";
     case cudaErrorInvalidDevicePointer: return "invalid device pointer";
     case cudaErrorInvalidMemcpyDirection: return "invalid copy direction for memcpy";
