@@ -1,14 +1,16 @@
 // Lifecycle test of the FcosDetect plugin, driven the way TensorRT drives an IPluginV3 plugin, with our own
-// harness objects (expression builder, resource context, logger finder) and the EMULATED CUDA flavour:
+// harness objects (expression builder, resource context, logger finder), built for the EMULATED CUDA flavour
+// (fcos4j_plugin_lifecycle) and for the real one (fcos4j_plugin_lifecycle_gpu, skipped without a GPU):
 //   creator.createPlugin(kBUILD) -> capabilities -> output types/shapes -> format negotiation ->
 //   configurePlugin -> getWorkspaceSize(profile max) -> attachToContext -> onShapeChange -> enqueue on
-//   emulated device memory -> outputs compared with the host reference (fcos4j::referenceRun) ->
+//   (emulated) device memory -> outputs compared with the host reference (fcos4j::referenceRun) ->
 //   getFieldsToSerialize -> createPlugin(kRUNTIME) from a deep copy -> same outputs.
 // Plus the error paths (bad fields, types, shapes), each checked for a failure code and a log message
-// naming the culprit. No GPU needed.
+// naming the culprit.
 // Standard headers first: the emulation layer's CUDA qualifier macros must not leak into them.
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -946,6 +948,14 @@ void errorPaths()
 
 int main()
 {
+#if !FCOS4J_EMULATED
+    int devices = 0;
+    if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0)
+    {
+        std::printf("SKIP: no CUDA device (this is the GPU run of the lifecycle test)\n");
+        return 77;
+    }
+#endif
     static Finder finder(&gLogger);
     setLoggerFinder(&finder);
     uint32_t seed = 20261125;
