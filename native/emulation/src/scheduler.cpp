@@ -760,9 +760,15 @@ void trap(const Site& s) {
 
 void preempt_point() {
   Fiber* f = tls_fiber;
+  if (!f || !f->blk->seeded) return;
+  if ((splitmix(f->blk->rng) & 3u) != 0) return;  // race hunting: preempt 1 in 4 accesses
+  f->st = St::Preempted;
+  park(*f);
+}
+
+void yield_point() {
+  Fiber* f = tls_fiber;
   if (!f) return;
-  Block& b = *f->blk;
-  if (b.seeded && (splitmix(b.rng) & 3u) != 0) return;  // race hunting: preempt 1 in 4 accesses
   f->st = St::Preempted;
   park(*f);
 }

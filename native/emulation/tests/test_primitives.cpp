@@ -543,3 +543,35 @@ EMU_CASE(many_blocks_parallel_pool) {
 }
 
 }  // namespace
+
+namespace {
+// Threads spin on a shared flag that the last thread sets: works because __nanosleep yields.
+__global__ void nanosleep_spin_kernel(int* out) {
+  FCOS4J_SHARED(int, flag, 1);
+  if (threadIdx.x == 0) flag[0] = 0;
+  __syncthreads();
+  if (threadIdx.x == blockDim.x - 1) {
+    atomicExch(&flag[0], 42);
+  } else {
+    int spins = 0;
+    while (atomicAdd(&flag[0], 0) == 0) {
+      __nanosleep(100);
+      ++spins;
+    }
+    out[threadIdx.x] = spins > 0 ? flag[0] : -flag[0];
+  }
+}
+
+EMU_CASE(nanosleep_yields) {
+  const uint64_t old = fcos4j_emu_get_schedule_seed();
+  for (uint64_t seed : {0ull, 7ull}) {
+    fcos4j_emu_set_schedule_seed(seed);
+    std::vector<int> out(64, 0);
+    FCOS4J_LAUNCH(nanosleep_spin_kernel, 2, 64, 0, nullptr, out.data());
+    CHECK_EQ(cudaGetLastError(), cudaSuccess);
+    for (int t = 0; t < 63; ++t) CHECK_EQ(std::abs(out[t]), 42);
+    if (seed == 0) CHECK_EQ(out[0], 42);  // round robin: thread 0 had to wait for thread 63
+  }
+  fcos4j_emu_set_schedule_seed(old);
+}
+}  // namespace

@@ -362,7 +362,8 @@ FCOS4J_EMU_HIDDEN unsigned long long shfl(const Site& s, int kind, unsigned mask
 FCOS4J_EMU_HIDDEN unsigned vote(const Site& s, int kind, unsigned mask, unsigned v);
 FCOS4J_EMU_HIDDEN unsigned activemask();
 [[noreturn]] FCOS4J_EMU_HIDDEN void trap(const Site& s);
-FCOS4J_EMU_HIDDEN void preempt_point();
+FCOS4J_EMU_HIDDEN void preempt_point();  // race hunting: yields 1 in 4 calls (seeded schedules only)
+FCOS4J_EMU_HIDDEN void yield_point();    // always lets the other ready threads of the block run
 FCOS4J_EMU_HIDDEN void* shared_static_ptr(const SharedDecl* d);
 FCOS4J_EMU_HIDDEN void* shared_dynamic_ptr(const SharedDecl* d, size_t* bytes);
 [[noreturn]] FCOS4J_EMU_HIDDEN void shared_oob(const SharedDecl* d, long long index, bool is_unsigned,
@@ -521,7 +522,7 @@ inline int reduce_(const Site& s, int kind, unsigned mask, int v) {
 inline void __threadfence_block() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 inline void __threadfence_system() { std::atomic_thread_fence(std::memory_order_seq_cst); }
-inline void __nanosleep(unsigned) { ::fcos4j_emu::detail::preempt_point(); }
+inline void __nanosleep(unsigned) { ::fcos4j_emu::detail::yield_point(); }
 
 // ------------------------------------------------------------------------------------------------
 // Integer / bit / float intrinsics
