@@ -19,6 +19,9 @@ constexpr unsigned kMaxThreadsPerBlock = 1024;
 /// thread's last error (cudaGetLastError) and the text returned by fcos4j_emu_last_error_message().
 FCOS4J_EMU_HIDDEN void record_error(cudaError_t code, const std::string& message, bool sticky);
 FCOS4J_EMU_HIDDEN cudaError_t sticky_error();
+FCOS4J_EMU_HIDDEN std::string last_message();
+FCOS4J_EMU_HIDDEN void clear_errors();  // internal callers use these, never the exported fcos4j_emu_* (which
+                                        // another copy of the layer in the process may interpose)
 FCOS4J_EMU_HIDDEN bool is_valid_stream(cudaStream_t s);
 
 /// Per-kernel attributes (cudaFuncSetAttribute) and what the emulation learnt about the kernel.

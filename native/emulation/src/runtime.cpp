@@ -99,6 +99,18 @@ void record_error(cudaError_t code, const std::string& message, bool is_sticky) 
 
 cudaError_t sticky_error() { return sticky(); }
 
+std::string last_message() {
+  std::lock_guard<std::mutex> lk(g_mu);
+  return g_last_message;
+}
+
+void clear_errors() {
+  std::lock_guard<std::mutex> lk(g_mu);
+  g_sticky = cudaSuccess;
+  g_last_message.clear();
+  t_last = cudaSuccess;
+}
+
 bool is_valid_stream(cudaStream_t s) { return stream_ok(s); }
 
 KernelLimits kernel_limits(const void* key) {
@@ -360,7 +372,7 @@ cudaError_t cudaEventDestroy(cudaEvent_t event) {
 cudaError_t cudaDeviceSynchronize() { return ret(sticky()); }
 
 cudaError_t cudaDeviceReset() {
-  fcos4j_emu_clear_error();
+  clear_errors();
   return cudaSuccess;
 }
 
@@ -551,17 +563,11 @@ void fcos4j_emu_set_schedule_seed(uint64_t seed) {
 uint64_t fcos4j_emu_get_schedule_seed(void) { return schedule_seed(); }
 
 const char* fcos4j_emu_last_error_message(void) {
-  std::lock_guard<std::mutex> lk(g_mu);
-  t_message_copy = g_last_message;
+  t_message_copy = last_message();
   return t_message_copy.c_str();
 }
 
-void fcos4j_emu_clear_error(void) {
-  std::lock_guard<std::mutex> lk(g_mu);
-  g_sticky = cudaSuccess;
-  g_last_message.clear();
-  t_last = cudaSuccess;
-}
+void fcos4j_emu_clear_error(void) { clear_errors(); }
 
 void fcos4j_emu_set_threads(int n) {
   std::lock_guard<std::mutex> lk(g_mu);

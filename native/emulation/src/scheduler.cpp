@@ -829,7 +829,7 @@ void launch_impl(const LaunchSite& site, const void* key, dim3 grid, dim3 block,
   if (cudaError_t e = sticky_error(); e != cudaSuccess) {
     record_error(e,
                  "fcos4j-emu: " + launch_name(site) + ": not run, an earlier kernel fault is sticky (clear it with "
-                 "cudaDeviceReset): " + fcos4j_emu_last_error_message(),
+                 "cudaDeviceReset): " + last_message(),
                  false);
     return;
   }
