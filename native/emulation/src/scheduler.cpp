@@ -548,6 +548,7 @@ struct BlockRunner {
       f.st = St::Ready;
       b.warps[f.warp].exists |= 1u << f.lane;
       Fiber* fp = &f;
+      try {
       f.self = ctx::fiber(std::allocator_arg, alloc, [fp](ctx::fiber&& sink) {
         fp->sink = std::move(sink);
         Block& blk = *fp->blk;
@@ -568,6 +569,13 @@ struct BlockRunner {
         fp->st = St::Exited;
         return std::move(fp->sink);
       });
+      } catch (std::bad_alloc&) {  // mmap of a fiber stack failed: fail the launch, unwind what exists
+        b.fail(cudaErrorMemoryAllocation,
+               "fcos4j-emu: " + block_prefix(b) + fmt(": cannot map a %zu-byte fiber stack for thread %u", stack_bytes(), i),
+               false);
+        b.live = i;
+        break;
+      }
       b.ready.push_back(i);
     }
     uint64_t switches = 0;
