@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -641,10 +642,12 @@ struct BlockRunner {
   }
 };
 
-thread_local BlockRunner* t_runner = nullptr;
+// Per OS thread, reused across launches, freed when the thread ends (hosts such as the JVM may launch
+// from short-lived threads).
+thread_local std::unique_ptr<BlockRunner> t_runner;
 
 void work(Launch& L) {
-  if (!t_runner) t_runner = new BlockRunner();  // per OS thread, reused (never freed: lives as long as the thread)
+  if (!t_runner) t_runner = std::make_unique<BlockRunner>();
   for (;;) {
     if (L.failed.load(std::memory_order_relaxed)) break;  // a faulting grid stops, like on the GPU
     const uint64_t i = L.next.fetch_add(1, std::memory_order_relaxed);

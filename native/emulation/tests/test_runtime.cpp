@@ -140,3 +140,36 @@ EMU_CASE(runtime_errors_and_attributes) {
 }
 
 }  // namespace
+
+namespace {
+__global__ void scale_kernel(const int* in, int* out, int k, int n) {
+  FCOS4J_SHARED(int, s, 128);
+  const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  s[threadIdx.x] = i < n ? in[i] * k : 0;
+  __syncthreads();
+  if (i < n) out[i] = s[threadIdx.x] + s[(threadIdx.x + 1) % blockDim.x] * 0;
+}
+
+// Several short-lived host threads launch at once (as JVM threads may): launches are serialised, each
+// thread's scheduler state is freed when it ends, results are right.
+EMU_CASE(concurrent_host_threads) {
+  const int n = 3000;
+  std::vector<int> in(n);
+  for (int i = 0; i < n; ++i) in[i] = i - 1000;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::vector<int>> outs(6, std::vector<int>(n, 0));
+    std::vector<std::thread> threads;
+    std::vector<int> errors(6, -1);
+    for (int t = 0; t < 6; ++t)
+      threads.emplace_back([&, t] {
+        FCOS4J_LAUNCH(scale_kernel, (n + 127) / 128, 128, 0, nullptr, in.data(), outs[t].data(), t + 1, n);
+        errors[t] = static_cast<int>(cudaGetLastError());  // the last error is per host thread
+      });
+    for (auto& th : threads) th.join();
+    for (int t = 0; t < 6; ++t) {
+      CHECK_EQ(errors[t], 0);
+      for (int i = 0; i < n; i += 97) CHECK_EQ(outs[t][i], in[i] * (t + 1));
+    }
+  }
+}
+}  // namespace
