@@ -20,6 +20,7 @@ import json
 import os
 import sys
 import time
+import warnings
 
 T0 = time.time()
 
@@ -219,7 +220,10 @@ def export(wrapper, args):
         dynamic[name] = {0: "N", 2: f"H_{l}", 3: f"W_{l}"}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)) or ".", exist_ok=True)
     tmp = args.out + ".tmp"
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # torch 1.13 warns once per pass about prim::Constant shape inference (the FPN's upsampling
+        # sizes); the output shapes are checked by onnx shape inference in finish()
+        warnings.filterwarnings("ignore", message="The shape inference of prim::Constant")
         torch.onnx.export(wrapper, (x,), tmp, opset_version=args.opset, input_names=["images"],
                           output_names=OUTPUT_NAMES, dynamic_axes=dynamic, do_constant_folding=True)
     return tmp
@@ -286,11 +290,10 @@ def finish(tmp, args, meta, num_classes):
         if o.type.tensor_type.elem_type != onnx.TensorProto.FLOAT or len(dims) != 4 or dims[1] != want_c:
             raise AssertionError(f"output {o.name}: shape {dims}, expected [N,{want_c},H,W] float32")
     onnx.save(m, tmp)
-    os.replace(tmp, args.out)
     return m
 
 
-def verify(model, wrapper, args):
+def verify(model, wrapper, args, onnx_path):
     """The wrapper's per-level tensors equal torchvision's own head outputs split back per level."""
     import torch
     h, w = args.verify_size
@@ -332,7 +335,7 @@ def verify(model, wrapper, args):
         log("onnxruntime (Python) not installed: the ONNX file itself was checked with onnx.checker and shape "
             "inference only")
         return
-    sess = ort.InferenceSession(args.out, providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
     outs = sess.run(OUTPUT_NAMES, {"images": x.numpy()})
     worst = 0.0
     for name, a, b in zip(OUTPUT_NAMES, outs, got):
@@ -359,13 +362,20 @@ def main(argv=None):
     wrapper = make_wrapper(model)
     log(f"{num_classes} classes, {sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters")
     log(f"exporting ONNX opset {args.opset} (traced at {args.trace_size[0]}x{args.trace_size[1]}, dynamic N/H/W)")
-    tmp = export(wrapper, args)
-    log("writing metadata, checking the graph")
-    finish(tmp, args, metadata(args, num_classes, names), num_classes)
-    log(f"wrote {args.out} ({os.path.getsize(args.out) / 2**20:.1f} MiB)")
-    if not args.no_verify:
-        verify(model, wrapper, args)
-    log("done")
+    tmp = args.out + ".tmp"
+    try:
+        export(wrapper, args)
+        log("writing metadata, checking the graph")
+        finish(tmp, args, metadata(args, num_classes, names), num_classes)
+        size = os.path.getsize(tmp)
+        if not args.no_verify:
+            verify(model, wrapper, args, tmp)
+        # only a checked and verified file gets the final name (make must not see a half-made target)
+        os.replace(tmp, args.out)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    log(f"wrote {args.out} ({size / 2**20:.1f} MiB)")
 
 
 if __name__ == "__main__":
