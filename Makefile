@@ -15,7 +15,7 @@ DEMO_MODEL ?= $(MODELS)/fcos_r50_torchvision.onnx
 TINY_MODEL ?= $(MODELS)/tiny-fcos.onnx
 CLI_CP = java/fcos4j-cli/target/lib/*:java/fcos4j-cli/target/classes
 
-.PHONY: all java native test test-java test-native demo bench bench-pipeline models tiny-model r50-model clean gpu-check
+.PHONY: all java native test test-java test-native demo bench bench-pipeline goldens-check models tiny-model r50-model clean gpu-check
 
 all: native java
 
@@ -36,7 +36,7 @@ test-java:
 
 # The demo model: torchvision's FCOS R-50-FPN with seeded (untrained) weights, exported into the contract.
 # Its class bias is raised a little so that an untrained network produces a few boxes: they are meaningless.
-$(DEMO_MODEL):
+$(DEMO_MODEL): engines/export/export_torchvision.py
 	@mkdir -p $(MODELS)
 	@$(PYTHON) -c 'import torch, torchvision, onnx' 2>/dev/null || { \
 	  echo "make: exporting the demo model needs Debian's python3-torchvision and python3-onnx:" >&2; \
@@ -47,6 +47,10 @@ $(DEMO_MODEL):
 $(TINY_MODEL):
 	@mkdir -p $(MODELS)
 	java -cp '$(CLI_CP)' dev.fcos4j.model.TinyFcosModel --out $@ --seed 1 --classes 80
+
+# Regenerates the torchvision goldens with torchvision itself and compares them with the committed ones.
+goldens-check:
+	$(PYTHON) engines/goldens/torchvision/generate.py --check
 
 tiny-model: java $(TINY_MODEL)
 r50-model: $(DEMO_MODEL)
