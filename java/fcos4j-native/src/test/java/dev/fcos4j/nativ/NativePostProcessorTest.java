@@ -179,6 +179,36 @@ class NativePostProcessorTest {
     }
 
     @Test
+    void concurrentCallsOnOneObjectAreSerialized() throws Exception {
+        PostProcessConfig cfg = PostProcessConfig.defaults(Convention.MMDET);
+        HeadShape shape = HeadShape.fpn(2, 5, 96, 128, 8, 16, 32, 64, 128);
+        HeadTensors a = heads(shape, 2, "dense", 11, false);
+        HeadTensors b = heads(shape, 1, "dense", 12, true);
+        List<List<Detection>> ea;
+        List<List<Detection>> eb;
+        try (ReferencePostProcessor ref = new ReferencePostProcessor(cfg, List.of())) {
+            ea = ref.process(a, metas(2));
+            eb = ref.process(b, metas(1));
+        }
+        try (NativePostProcessor nat = NativePostProcessor.create(Flavour.EMULATED, cfg, List.of(), shape)) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                List<java.util.concurrent.Future<?>> fs = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    boolean first = i % 2 == 0;
+                    fs.add(pool.submit(() -> NativeTestSupport.assertSameDetections("concurrent",
+                            first ? ea : eb, first ? nat.process(a, metas(2)) : nat.process(b, metas(1)))));
+                }
+                for (java.util.concurrent.Future<?> f : fs) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
     void otherFlavourInTheSameJvmIsATypedError() {
         assertThrows(dev.fcos4j.NativeLibraryException.class, () -> NativeLibrary.load(Flavour.CUDA));
     }
