@@ -20,6 +20,7 @@ struct fcos4j_postprocessor {
   cudaStream_t lastStream = nullptr;
   // run_host buffers (allocated on first use): inputs then outputs, one allocation.
   unsigned char* hostIo = nullptr;
+  cudaStream_t hostStream = nullptr;  // run_host's own stream
 };
 
 namespace {
@@ -274,6 +275,7 @@ FCOS4J_API void fcos4j_postprocessor_destroy(fcos4j_postprocessor* h) {
   cudaDeviceSynchronize();
   cudaFree(h->workspace);
   cudaFree(h->hostIo);
+  if (h->hostStream) cudaStreamDestroy(h->hostStream);
   delete h;
 }
 
@@ -336,6 +338,8 @@ FCOS4J_API int32_t fcos4j_postprocessor_run_host(fcos4j_postprocessor* h, const 
       return cudaFail(e, "cudaMalloc of the run_host buffers");
     }
     h->hostIo = static_cast<unsigned char*>(p);
+    const cudaError_t se = cudaStreamCreate(&h->hostStream);
+    if (se != cudaSuccess) return cudaFail(se, "cudaStreamCreate for run_host");
   }
   const IoLayout io = ioLayout(s, h->dtype, K);
   const size_t e = elemSize(h->dtype), N = s.batch;
@@ -359,8 +363,10 @@ FCOS4J_API int32_t fcos4j_postprocessor_run_host(fcos4j_postprocessor* h, const 
   float* dScores = reinterpret_cast<float*>(h->hostIo + io.scores);
   int32_t* dClasses = reinterpret_cast<int32_t*>(h->hostIo + io.classes);
   rc = fcos4j_postprocessor_run(h, shape, dc, dr, dt, reinterpret_cast<const float*>(h->hostIo + io.info), dNum,
-                                dBoxes, dScores, dClasses, nullptr);
+                                dBoxes, dScores, dClasses, h->hostStream);
   if (rc != FCOS4J_OK) return rc;
+  ce = cudaStreamSynchronize(h->hostStream);
+  if (ce != cudaSuccess) return cudaFail(ce, "cudaStreamSynchronize in run_host");
   ce = cudaMemcpy(num_detections, dNum, N * 4, cudaMemcpyDeviceToHost);
   if (ce == cudaSuccess) ce = cudaMemcpy(boxes, dBoxes, N * K * 16, cudaMemcpyDeviceToHost);
   if (ce == cudaSuccess) ce = cudaMemcpy(scores, dScores, N * K * 4, cudaMemcpyDeviceToHost);

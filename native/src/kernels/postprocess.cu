@@ -452,6 +452,8 @@ Status enqueue(const Params& params, const Shape& shape, DataType dtype, const v
   pl.classes = classes;
   pl.ws = static_cast<unsigned char*>(workspace);
 
+  // A stale error of an earlier, unrelated runtime call must not be reported as our launch failure.
+  (void)cudaGetLastError();
   const int initN = pl.N * pl.L;
   FCOS4J_LAUNCH(initKernel, dim3((initN + 255) / 256), dim3(256), 0, stream, pl);
   if ((st = checkLaunch("initKernel")).code != kOk) return st;
