@@ -3,6 +3,7 @@ package dev.fcos4j.cli;
 import dev.fcos4j.ConfigurationException;
 import dev.fcos4j.Detection;
 import dev.fcos4j.ModelContractException;
+import dev.fcos4j.NativeLibraryException;
 import dev.fcos4j.contract.HeadTensors;
 import dev.fcos4j.contract.LevelShape;
 import dev.fcos4j.io.DataFileException;
@@ -15,6 +16,9 @@ import dev.fcos4j.postprocess.Convention;
 import dev.fcos4j.postprocess.PostProcessConfig;
 import dev.fcos4j.postprocess.PostProcessor;
 import dev.fcos4j.postprocess.ReferencePostProcessor;
+import dev.fcos4j.nativ.Flavour;
+import dev.fcos4j.nativ.HeadShape;
+import dev.fcos4j.nativ.NativePostProcessor;
 import dev.fcos4j.preprocess.ImageMeta;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -85,7 +89,8 @@ final class PostprocessCommand implements Callable<Integer> {
     Path labels;
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "reference",
-            description = "Post-processing implementation: reference (Java); emulated and cuda come with the native module.")
+            description = "Post-processing implementation: reference (Java, default); cuda (the native kernels on an NVIDIA GPU); "
+                    + "emulated (the CUDA kernels executed on the CPU, for verification; slow).")
     BackendChoice backend;
 
     @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "Write the detections JSON here instead of stdout.")
@@ -103,10 +108,6 @@ final class PostprocessCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (backend != BackendChoice.REFERENCE) {
-            throw new ConfigurationException("--backend " + backend.name().toLowerCase(Locale.ROOT)
-                    + " is not available in this build: only 'reference' (the native module adds emulated and cuda)");
-        }
         boolean fixtureInput = heads.getFileName() != null
                 && heads.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
         PostprocessFixture fixture = null;
@@ -170,12 +171,12 @@ final class PostprocessCommand implements Callable<Integer> {
                     + headTensors.numClasses() + " classes");
         }
         List<List<Detection>> detections;
-        try (PostProcessor post = new ReferencePostProcessor(config, names)) {
+        try (PostProcessor post = postProcessor(config, names, headTensors)) {
             detections = post.process(headTensors, metas);
         }
         Map<String, String> info = new LinkedHashMap<>();
         info.put("heads", heads.toString());
-        info.put("backend", "reference");
+        info.put("backend", backend.name().toLowerCase(Locale.ROOT));
         info.put("convention", config.convention().id());
         info.put("score_threshold", Float.toString(config.scoreThreshold()));
         info.put("iou_threshold", Float.toString(config.iouThreshold()));
@@ -384,6 +385,18 @@ final class PostprocessCommand implements Callable<Integer> {
     }
 
     /** "H,W" with positive integers. */
+    private PostProcessor postProcessor(PostProcessConfig config, List<String> names, HeadTensors heads) {
+        if (backend == BackendChoice.REFERENCE) {
+            return new ReferencePostProcessor(config, names);
+        }
+        Flavour flavour = backend == BackendChoice.CUDA ? Flavour.CUDA : Flavour.EMULATED;
+        try {
+            return NativePostProcessor.create(flavour, config, names, HeadShape.of(heads));
+        } catch (NativeLibraryException e) {
+            throw new NativeLibraryException("--backend " + flavour.id() + ": " + e.getMessage(), e);
+        }
+    }
+
     static final class SizeConverter implements CommandLine.ITypeConverter<int[]> {
         @Override
         public int[] convert(String value) {

@@ -194,8 +194,10 @@ class PostprocessCommandTest {
         assertTrue(r.err().contains("exceeds"), r.toString());
 
         r = run("postprocess", "--heads", h, "--convention", "mmdet", "--strides", "8,16", "--backend", "cuda");
-        assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
-        assertTrue(r.err().contains("--backend cuda"), r.toString());
+        if (r.code() != 0) { // without a GPU (or native build): a typed error naming the backend, not a crash
+            assertEquals(Main.EXIT_RUNTIME, r.code(), r.toString());
+            assertTrue(r.err().contains("--backend cuda"), r.toString());
+        }
 
         r = run("postprocess", "--heads", h, "--convention", "mmdet", "--strides", "8,16", "--score-threshold", "1.5");
         assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
