@@ -19,8 +19,9 @@ CLI_CP = java/fcos4j-cli/target/lib/*:java/fcos4j-cli/target/classes
 
 all: native java
 
-java:
-	$(MVN) -q install -DskipTests
+# The Java build links the JNI binding against the native build (java/fcos4j-native), so native comes first.
+java: native
+	$(MVN) -q install -DskipTests -Dfcos4j.native.dir=$(CURDIR)/$(NATIVE_BUILD)
 
 native:
 	cmake -S native -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
@@ -31,7 +32,7 @@ test: test-native test-java
 test-native: native
 	ctest --test-dir $(NATIVE_BUILD) --output-on-failure --timeout 600 -LE gpu
 
-test-java:
+test-java: native
 	$(MVN) install -Dfcos4j.native.dir=$(CURDIR)/$(NATIVE_BUILD)
 
 # The demo model: torchvision's FCOS R-50-FPN with seeded (untrained) weights, exported into the contract.

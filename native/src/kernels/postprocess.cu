@@ -252,7 +252,9 @@ __global__ void selectKernel(Plan pl) {
         for (int q = 0; q < 4; ++q) l4[q] = loadF(rg, q * HW + p);
       }
       float box[4];
-      spec::decodeBox(conv, spec::pointCoord(conv, x, s), spec::pointCoord(conv, y, s), l4[0], l4[1], l4[2],
+      const int sx = spec::pointSpacing(conv, s, pl.W[0], pl.stride[0], W);
+      const int sy = spec::pointSpacing(conv, s, pl.H[0], pl.stride[0], pl.H[l]);
+      spec::decodeBox(conv, spec::pointCoord(conv, x, sx), spec::pointCoord(conv, y, sy), l4[0], l4[1], l4[2],
                       l4[3], info, box);
       if (spec::keepBySize(conv, box)) {
         const float score = spec::finalScore(conv, prob, cp);

@@ -87,7 +87,9 @@ Status referenceRun(const Params& params, const Shape& shape, DataType dtype, co
         const float prob = spec::sigmoid(lc(clsBase + (size_t)c * HW + p));
         const float cp = spec::sigmoid(lt(ctrBase + p));
         Cand cd;
-        spec::decodeBox(conv, spec::pointCoord(conv, xg, s), spec::pointCoord(conv, y, s),
+        const int sx = spec::pointSpacing(conv, s, shape.widths[0], params.strides[0], W);
+        const int sy = spec::pointSpacing(conv, s, shape.heights[0], params.strides[0], H);
+        spec::decodeBox(conv, spec::pointCoord(conv, xg, sx), spec::pointCoord(conv, y, sy),
                         lr(regBase + 0 * HW + p), lr(regBase + 1 * HW + p), lr(regBase + 2 * HW + p),
                         lr(regBase + 3 * HW + p), info, cd.box);
         if (!spec::keepBySize(conv, cd.box)) continue;

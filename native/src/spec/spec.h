@@ -72,7 +72,15 @@ FCOS4J_HD float keyValue(uint64_t key) {
   return b.f;
 }
 
-/** Point coordinate of grid column/row `i` on a level of stride `s`. */
+/** Grid step of a level along one axis: the nominal stride, except for torchvision, whose AnchorGenerator
+ *  steps by padded_size // level_size (integer division; the padded size is level 0's size times its
+ *  stride, inputs being padded to a multiple of 32). P6/P7 differ from the nominal stride unless the
+ *  padded size is a multiple of 64/128 (800 px: 61 and 114). engines/POSTPROCESS.md, point table. */
+FCOS4J_HD int pointSpacing(int convention, int stride, int level0Size, int level0Stride, int levelSize) {
+  return convention == kTorchvision ? (level0Size * level0Stride) / levelSize : stride;
+}
+
+/** Point coordinate of grid column/row `i` on a level whose grid step (pointSpacing) is `s`. */
 FCOS4J_HD float pointCoord(int convention, int i, int s) {
   switch (convention) {
     case kMmdet: return ((float)i + 0.5f) * (float)s;
