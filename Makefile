@@ -74,5 +74,10 @@ bench-pipeline: java $(DEMO_MODEL)
 	java -Dfcos4j.bench.out=benchmarks/results/pipeline-jmh.json -Dfcos4j.bench.model=$(DEMO_MODEL) \
 	  -cp '$(BENCH_CP)' dev.fcos4j.bench.BenchMain PipelineBenchmark $(BENCH_ARGS)
 
+# On a machine with an NVIDIA GPU: kernels vs host reference on the device, compute-sanitizer, dated result
+# file under benchmarks/results/ (commit it). See native/scripts/gpu-check.sh.
+gpu-check:
+	bash native/scripts/gpu-check.sh
+
 clean:
 	$(MVN) -q clean; rm -rf build $(OUT)

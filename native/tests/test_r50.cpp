@@ -52,6 +52,13 @@ Case r50Case(int convention, int batch, int mode, DataType dtype, uint64_t seed)
 }  // namespace
 
 int main() {
+#if !FCOS4J_EMULATED
+  int devices = 0;
+  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
+    std::printf("no CUDA device: skipped\n");
+    return 77;
+  }
+#endif
   struct Spec { int conv, batch, mode; DataType dt; };
   const Spec specs[] = {
       {0, 1, 0, DataType::kFloat32}, {0, 1, 2, DataType::kFloat32}, {1, 1, 1, DataType::kFloat32},

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# make gpu-check: on a machine with an NVIDIA GPU (CUDA toolkit, cmake, g++; no Java or TensorRT needed).
+# Builds the CUDA flavour for the local GPU, runs the kernels against the host reference on the device
+# (the same seeded cases the emulated flavour passes on CI, plus the R-50 shapes), runs compute-sanitizer
+# memcheck, racecheck and synccheck on a reduced set, and writes a dated result file under
+# benchmarks/results/. Exit status: non-zero when any check failed.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+build="${GPU_BUILD:-build/gpu}"
+stamp="$(date -u +%Y-%m-%dT%H%MZ)"
+out="benchmarks/results/gpu-check-${stamp}.txt"
+mkdir -p benchmarks/results
+fail=0
+log() { echo "$@" | tee -a "$out"; }
+run() {  # run a command, log its output and status
+  log "\$ $*"
+  "$@" 2>&1 | tee -a "$out"
+  local rc=${PIPESTATUS[0]}
+  log "(exit $rc)"
+  [ "$rc" -eq 0 ] || fail=1
+  return 0
+}
+: > "$out"
+log "fcos4j gpu-check, $stamp, commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if ! command -v nvidia-smi >/dev/null || ! nvidia-smi >/dev/null 2>&1; then
+  log "no NVIDIA GPU / driver here: nothing to check"; exit 1
+fi
+run nvidia-smi --query-gpu=name,driver_version,compute_cap,memory.total --format=csv
+cap="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '.[:space:]')"
+archs="${FCOS4J_CUDA_ARCHS:-$cap}"
+run nvcc --version
+run cmake -S native -B "$build" -DCMAKE_BUILD_TYPE=Release -DFCOS4J_CUDA_ARCHS="$archs"
+run cmake --build "$build" -j"$(nproc)"
+# Kernels on the device vs the host reference (bit-equal fp32), then the whole suite for good measure.
+run ctest --test-dir "$build" -L gpu --output-on-failure --timeout 1200 -V
+run ctest --test-dir "$build" -LE gpu --output-on-failure --timeout 1200
+# compute-sanitizer on reduced case counts (each tool slows kernels down by orders of magnitude).
+if command -v compute-sanitizer >/dev/null; then
+  for tool in memcheck racecheck synccheck; do
+    for conv in 0 1 2; do
+      run compute-sanitizer --tool "$tool" --error-exitcode 99 "$build/tests/fcos4j_test_random_gpu" "$conv" 40 "${conv}9"
+    done
+  done
+  run compute-sanitizer --tool memcheck --error-exitcode 99 "$build/tests/fcos4j_test_r50_gpu"
+else
+  log "compute-sanitizer not found: sanitizer checks NOT run"; fail=1
+fi
+log "RESULT: $([ $fail -eq 0 ] && echo PASS || echo FAIL)"
+echo "wrote $out"
+exit $fail
