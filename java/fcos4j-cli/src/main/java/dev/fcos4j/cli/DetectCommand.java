@@ -308,7 +308,7 @@ final class DetectCommand implements Callable<Integer> {
         return candidate;
     }
 
-    private static void createDirectories(Path dir) {
+    static void createDirectories(Path dir) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {

@@ -103,7 +103,7 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter stdout = cl.getOut();
         PrintWriter stderr = cl.getErr();
         if (out != null) {
-            createDirectories(out);
+            DetectCommand.createDirectories(out);
         }
         CocoGroundTruth gt = CocoGroundTruth.load(annotations);
         if (limit != null && limit < gt.imageCount()) {
@@ -189,13 +189,5 @@ final class EvalCommand implements Callable<Integer> {
             }
         }
         return dt.build();
-    }
-
-    private static void createDirectories(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new DataFileException("cannot create output directory " + dir + ": " + e, e);
-        }
     }
 }
