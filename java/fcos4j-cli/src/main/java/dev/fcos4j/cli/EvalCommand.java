@@ -10,8 +10,11 @@ import dev.fcos4j.eval.CocoEvaluator;
 import dev.fcos4j.eval.CocoGroundTruth;
 import dev.fcos4j.eval.CocoImage;
 import dev.fcos4j.eval.UnknownCategoryPolicy;
+import dev.fcos4j.io.AnnotatedImageWriter;
 import dev.fcos4j.io.CocoCategories;
 import dev.fcos4j.io.DataFileException;
+import dev.fcos4j.preprocess.Images;
+import org.bytedeco.opencv.opencv_core.Mat;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,6 +73,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", description = "Output directory for coco_results.json and eval.json.")
     Path out;
 
+    @Option(names = "--plot", paramLabel = "DIR", description = "With --model: write each image with its detections "
+            + "(class colours) and its ground-truth boxes (white) as DIR/<image>.png.")
+    Path plot;
+
     @Option(names = "--progress", paramLabel = "WHEN", defaultValue = "auto", description = "Progress on stderr: auto, always, never.")
     Progress.Mode progress;
 
@@ -87,6 +94,9 @@ final class EvalCommand implements Callable<Integer> {
         }
         if (!"cpu".equalsIgnoreCase(backend)) {
             throw new CommandLine.ParameterException(cl, "--backend " + backend + " is not available in this build; available: cpu");
+        }
+        if (plot != null && model == null) {
+            throw new CommandLine.ParameterException(cl, "--plot needs --model (it draws the detections of this run)");
         }
         if (limit != null && limit < 1) {
             throw new CommandLine.ParameterException(cl, "--limit must be at least 1, got " + limit);
@@ -175,6 +185,10 @@ final class EvalCommand implements Callable<Integer> {
         try (Detector detector = builder.build()) {
             ModelMetadata meta = detector.metadata();
             int[] categoryIds = CocoCategories.categoryIdsFor(meta.classNames(), meta.numClasses());
+            AnnotatedImageWriter plotter = plot != null ? new AnnotatedImageWriter() : null;
+            if (plot != null) {
+                DetectCommand.createDirectories(plot);
+            }
             Progress bar = new Progress(stderr, files.size(), progress, Progress.stderrIsTerminal(), "images");
             for (int first = 0; first < files.size(); first += batch) {
                 int end = Math.min(files.size(), first + batch);
@@ -183,6 +197,13 @@ final class EvalCommand implements Callable<Integer> {
                     long imageId = selected.get(i).id();
                     for (Detection d : dets.get(i - first)) {
                         dt.add(imageId, categoryIds[d.classId()], d);
+                    }
+                    if (plotter != null) {
+                        String name = files.get(i).getFileName().toString();
+                        String stem = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
+                        try (Mat bgr = Images.readBgr(files.get(i))) {
+                            plotter.write(bgr, dets.get(i - first), gt.boxesOf(imageId), plot.resolve(stem + ".png"));
+                        }
                     }
                 }
                 bar.update(end);

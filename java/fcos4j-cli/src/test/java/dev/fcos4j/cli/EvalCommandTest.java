@@ -131,7 +131,8 @@ class EvalCommandTest {
         TinyFcosModel.generate(model, 1, 80);
         Path out = dir.resolve("out");
         CliTestSupport.Result r = run("eval", "-a", coco.resolve("instances_54.json").toString(), "-m", model.toString(),
-                "-i", coco.resolve("images").toString(), "--limit", "3", "--out", out.toString(), "--progress", "never");
+                "-i", coco.resolve("images").toString(), "--limit", "3", "--out", out.toString(), "--progress", "never",
+                "--plot", out.resolve("plots").toString());
         assertEquals(0, r.code(), r::toString);
         assertEquals(12, r.out().lines().filter(l -> l.startsWith(" Average")).count(), r::toString);
         JsonNode results = JSON.readTree(out.resolve("coco_results.json").toFile());
@@ -142,5 +143,24 @@ class EvalCommandTest {
             assertTrue(id == ids[0] || id == ids[1] || id == ids[2], "detection on an image outside --limit: " + d);
             assertEquals(4, d.get("bbox").size());
         }
+        // --plot: each visited image drawn at its original size, ground truth in white on top.
+        JsonNode gt = JSON.readTree(coco.resolve("instances_54.json").toFile());
+        JsonNode firstBox = null;
+        for (JsonNode a : gt.get("annotations")) {
+            if (a.get("image_id").asLong() == 42 && a.get("iscrowd").asInt() == 0) {
+                firstBox = a.get("bbox");
+                break;
+            }
+        }
+        java.awt.image.BufferedImage plot = javax.imageio.ImageIO.read(out.resolve("plots/000000000042.png").toFile());
+        java.awt.image.BufferedImage original = javax.imageio.ImageIO.read(coco.resolve("images/000000000042.jpg").toFile());
+        assertEquals(original.getWidth(), plot.getWidth());
+        assertEquals(original.getHeight(), plot.getHeight());
+        int x = (int) Math.round(firstBox.get(0).asDouble() + firstBox.get(2).asDouble() / 2);
+        int y = (int) Math.round(firstBox.get(1).asDouble());
+        assertEquals(0xFFFFFF, plot.getRGB(x, y) & 0xFFFFFF, "top edge of the first ground-truth box is white");
+        assertTrue(Files.exists(out.resolve("plots/000000000073.png")) && Files.exists(out.resolve("plots/000000000074.png")));
+        assertEquals(2, run("eval", "-a", coco.resolve("instances_54.json").toString(), "-r", out.resolve("coco_results.json").toString(),
+                "--plot", out.toString()).code(), "--plot without --model is a usage error");
     }
 }

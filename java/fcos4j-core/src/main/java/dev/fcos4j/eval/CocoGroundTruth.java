@@ -382,6 +382,24 @@ public final class CocoGroundTruth {
         return b.build();
     }
 
+    /**
+     * The boxes annotated on one image, {@code [x, y, width, height]} each, in file order (crowd regions
+     * included); empty for an image without annotations or not in this ground truth.
+     */
+    public List<double[]> boxesOf(long imageId) {
+        int i = Arrays.binarySearch(imageIds, imageId);
+        List<double[]> out = new ArrayList<>();
+        if (i < 0) {
+            return out;
+        }
+        for (int j = 0; j < size; j++) {
+            if (annImage[j] == i) {
+                out.add(Arrays.copyOfRange(annBox, 4 * j, 4 * j + 4));
+            }
+        }
+        return out;
+    }
+
     // Package-private accessors for the evaluator's hot loops (no copies).
     long[] imageIdArray() {
         return imageIds;

@@ -62,6 +62,37 @@ public final class AnnotatedImageWriter {
         return out;
     }
 
+    /**
+     * Like {@link #annotate(Mat, List)}, with ground-truth boxes ({@code [x, y, width, height]}, original-image
+     * pixels) drawn over them as white outlines, so detections and the truth they should match can be compared.
+     */
+    public Mat annotate(Mat image, List<Detection> detections, List<double[]> groundTruthXywh) {
+        Mat out = annotate(image, detections);
+        int thickness = Math.max(1, Math.round(Math.min(out.rows(), out.cols()) / 300f));
+        try (Scalar white = new Scalar(255, 255, 255, 0)) {
+            for (double[] b : groundTruthXywh) {
+                if (b.length != 4 || !(Double.isFinite(b[0]) && Double.isFinite(b[1]) && Double.isFinite(b[2])
+                        && Double.isFinite(b[3]))) {
+                    continue;
+                }
+                try (Point p1 = new Point(clamp((int) Math.round(b[0]), 0, out.cols() - 1),
+                        clamp((int) Math.round(b[1]), 0, out.rows() - 1));
+                     Point p2 = new Point(clamp((int) Math.round(b[0] + b[2]), 0, out.cols() - 1),
+                             clamp((int) Math.round(b[1] + b[3]), 0, out.rows() - 1))) {
+                    rectangle(out, p1, p2, white, thickness, LINE_8, 0);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Annotates (detections and, when given, ground truth) and writes a PNG to {@code png}. */
+    public void write(Mat bgr, List<Detection> detections, List<double[]> groundTruthXywh, Path png) {
+        try (Mat annotated = annotate(bgr, detections, groundTruthXywh)) {
+            write(annotated, List.of(), png);
+        }
+    }
+
     /** Annotates and encodes as PNG. */
     public byte[] annotatePng(Mat bgr, List<Detection> detections) {
         try (Mat annotated = annotate(bgr, detections); BytePointer png = new BytePointer()) {
