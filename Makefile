@@ -15,7 +15,7 @@ DEMO_MODEL ?= $(MODELS)/fcos_r50_torchvision.onnx
 TINY_MODEL ?= $(MODELS)/tiny-fcos.onnx
 CLI_CP = java/fcos4j-cli/target/lib/*:java/fcos4j-cli/target/classes
 
-.PHONY: all java native test test-java test-native demo bench bench-pipeline goldens-check models tiny-model r50-model clean gpu-check
+.PHONY: all java native test test-java test-native test-engines test-parity demo bench bench-pipeline goldens-check models tiny-model r50-model clean gpu-check
 
 all: native java
 
@@ -27,13 +27,34 @@ native:
 	cmake -S native -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
 	cmake --build $(NATIVE_BUILD) -j2
 
-test: test-native test-java
+test: test-native test-java test-engines test-parity
 
 test-native: native
 	ctest --test-dir $(NATIVE_BUILD) --output-on-failure --timeout 600 -LE gpu
 
 test-java: native
 	$(MVN) install -Dfcos4j.native.dir=$(CURDIR)/$(NATIVE_BUILD)
+
+# The Python side of engines/: exporter plumbing, the FcosDetect node, the parity judge.
+ENGINE_TESTS ?= $(wildcard engines/export/test_*.py)
+test-engines:
+	@for t in $(ENGINE_TESTS); do echo "== $$t"; $(PYTHON) $$t || exit 1; done
+
+# Parity with torchvision end to end (image -> boxes): torchvision's own FCOS pipeline vs fcos4j's CPU pipeline
+# on the exported model of the same seeded weights, on the sample image and the COCO images of ../shared
+# (when present). The class bias is raised so that every image has many detections (up to the 100 cap).
+PARITY_MODEL ?= $(MODELS)/fcos_r50_torchvision_parity.onnx
+PARITY_BIAS ?= 0.7
+PARITY_IMAGES ?= $(DEMO_IMAGE) $(wildcard ../shared/data/coco-images/images)
+PARITY_REPORT ?= $(OUT)/parity/report.json
+$(PARITY_MODEL): engines/export/export_torchvision.py
+	@mkdir -p $(MODELS)
+	$(PYTHON) engines/export/export_torchvision.py --out $@ --raise-cls-bias $(PARITY_BIAS)
+
+test-parity: $(PARITY_MODEL)
+	@ls java/fcos4j-cli/target/fcos4j-cli-*.jar >/dev/null 2>&1 || $(MAKE) java
+	$(PYTHON) engines/export/parity_torchvision.py --raise-cls-bias $(PARITY_BIAS) --model $(PARITY_MODEL) \
+	  --out $(OUT)/parity/torchvision.json --report $(PARITY_REPORT) $(PARITY_IMAGES)
 
 # The demo model: torchvision's FCOS R-50-FPN with seeded (untrained) weights, exported into the contract.
 # Its class bias is raised a little so that an untrained network produces a few boxes: they are meaningless.

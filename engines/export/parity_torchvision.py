@@ -19,12 +19,20 @@ With --dump-inputs DIR the exact normalized, padded network input of each image 
 little-endian float32 [1,3,H,W] (DIR/NAME.f32), so a test can feed fcos4j the same tensor and separate
 preprocessing differences from model / post-processing differences.
 
+With --model M.onnx (the exported contract model of the same weights) it is the whole parity harness: it
+then also runs fcos4j's CPU pipeline (`bin/fcos4j detect`, or the command in $FCOS4J_CLI) on the same images
+and compares both image by image with compare_detections.py (per-image matched / missing / extra detections,
+largest box and score differences), exiting 1 when they disagree. The model's fcos4j.model_name must be the
+one export_torchvision.py gives these weights (a guard against comparing different weights).
+
 Usage: /usr/bin/python3 engines/export/parity_torchvision.py --out out/parity_tv.json IMAGE... \
-           [--seed 0] [--raise-cls-bias 0.5] [--weights W.pth] [--dump-inputs out/parity_inputs]
+           [--seed 0] [--raise-cls-bias 0.5] [--weights W.pth] [--dump-inputs out/parity_inputs] \
+           [--model models/M.onnx [--report out/parity_report.json]]
 """
 import argparse
 import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -49,7 +57,14 @@ def main(argv=None):
     ap.add_argument("--class-names")
     ap.add_argument("--raise-cls-bias", type=float, default=0.0)
     ap.add_argument("--dump-inputs", metavar="DIR", help="also write each image's network input tensor")
+    ap.add_argument("--model", metavar="ONNX",
+                    help="also run fcos4j (CPU) with this exported contract model and compare the detections")
+    ap.add_argument("--report", help="with --model: write the per-image comparison as JSON here")
+    ap.add_argument("--box-tol", type=float, default=0.01, help="with --model: max box coordinate difference (px)")
+    ap.add_argument("--score-tol", type=float, default=1e-5, help="with --model: max score difference")
     args = ap.parse_args(argv)
+    if args.model:
+        check_model_name(args)
 
     import torch
     import torchvision
@@ -122,7 +137,47 @@ def main(argv=None):
         json.dump(doc, f, indent=1, ensure_ascii=False)
         f.write("\n")
     ex.log(f"wrote {args.out}")
+    if args.model:
+        return run_fcos4j_and_compare(args, files)
+    return 0
+
+
+def check_model_name(args):
+    """The ONNX must hold the weights this run builds: compare its fcos4j.model_name with the exporter's."""
+    import onnx
+    if not os.path.isfile(args.model):
+        ex.fail(f"{args.model}: no such model file (export it with export_torchvision.py and the same options)")
+    try:
+        proto = onnx.load(args.model, load_external_data=False)
+    except Exception as e:  # noqa: BLE001
+        ex.fail(f"{args.model}: not a readable ONNX model ({e})")
+    props = {p.key: p.value for p in proto.metadata_props}
+    have = props.get("fcos4j.model_name")
+    if have is None:
+        ex.fail(f"{args.model}: no fcos4j.model_name metadata: not an fcos4j contract model")
+    want = ex.metadata(argparse.Namespace(model_name=None, weights=args.weights, seed=args.seed,
+                                          raise_cls_bias=args.raise_cls_bias), 1, ["x"])["fcos4j.model_name"]
+    if have != want:
+        ex.fail(f"{args.model}: its fcos4j.model_name is '{have}' but these options build '{want}': "
+                f"pass the --weights / --seed / --raise-cls-bias it was exported with")
+
+
+def run_fcos4j_and_compare(args, files):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    cli = os.environ.get("FCOS4J_CLI", os.path.join(root, "bin", "fcos4j"))
+    out_dir = os.path.splitext(os.path.abspath(args.out))[0] + "_fcos4j"
+    cmd = [cli, "detect", "--model", args.model, "--out", out_dir, "--no-annotate", "--progress", "never", *files]
+    ex.log("running " + " ".join(cmd[:6]) + f" ... ({len(files)} images)")
+    done = subprocess.run(cmd)
+    if done.returncode != 0:
+        ex.fail(f"fcos4j detect exited with {done.returncode}")
+    import compare_detections
+    cmp_args = [args.out, os.path.join(out_dir, "detections.json"), "--box-tol", str(args.box_tol),
+                "--score-tol", str(args.score_tol)]
+    if args.report:
+        cmp_args += ["--report", args.report]
+    return compare_detections.main(cmp_args)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -24,6 +24,8 @@ import java.util.Objects;
 public final class OnnxModelWriter {
     /** ONNX {@code TensorProto.DataType} FLOAT. */
     public static final int FLOAT = 1;
+    /** ONNX {@code TensorProto.DataType} INT32. */
+    public static final int INT32 = 6;
     /** ONNX {@code TensorProto.DataType} INT64. */
     public static final int INT64 = 7;
     /** ONNX {@code TensorProto.DataType} DOUBLE (used by tests to build a wrongly typed model). */
@@ -40,6 +42,7 @@ public final class OnnxModelWriter {
     private final List<byte[]> inputs = new ArrayList<>();
     private final List<byte[]> outputs = new ArrayList<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
+    private final Map<String, Long> customDomains = new LinkedHashMap<>();
     private int autoName;
 
     /**
@@ -144,6 +147,21 @@ public final class OnnxModelWriter {
      * @return the node's first output name
      */
     public String node(String opType, List<String> nodeInputs, List<String> nodeOutputs, Attribute... attributes) {
+        return node("", opType, nodeInputs, nodeOutputs, attributes);
+    }
+
+    /**
+     * Adds a node of {@code domain} ("" = the default ONNX domain); a custom domain is imported at version 1
+     * unless {@link #importDomain} said otherwise.
+     *
+     * @return the node's first output name
+     */
+    public String node(String domain, String opType, List<String> nodeInputs, List<String> nodeOutputs,
+                       Attribute... attributes) {
+        Objects.requireNonNull(domain, "domain");
+        if (!domain.isEmpty()) {
+            customDomains.putIfAbsent(domain, 1L);
+        }
         Proto p = new Proto();
         for (String in : nodeInputs) {
             p.string(1, in);
@@ -156,6 +174,9 @@ public final class OnnxModelWriter {
         for (Attribute a : attributes) {
             p.bytesField(5, a.encoded);
         }
+        if (!domain.isEmpty()) {
+            p.string(7, domain);
+        }
         nodes.add(p.bytes());
         return nodeOutputs.get(0);
     }
@@ -164,6 +185,15 @@ public final class OnnxModelWriter {
     public String node(String opType, List<String> nodeInputs, Attribute... attributes) {
         return node(opType, nodeInputs, List.of(opType.toLowerCase(java.util.Locale.ROOT) + "_out_" + autoName),
                 attributes);
+    }
+
+    /** Imports a custom operator domain at {@code version} (opset_import). */
+    public OnnxModelWriter importDomain(String domain, long version) {
+        if (domain == null || domain.isEmpty()) {
+            throw new IllegalArgumentException("a custom domain needs a name; the default domain's opset is the constructor's");
+        }
+        customDomains.put(domain, version);
+        return this;
     }
 
     /** Sets one metadata_props entry (insertion order is kept). */
@@ -197,6 +227,12 @@ public final class OnnxModelWriter {
         opsetId.string(1, "");
         opsetId.varintField(2, opset);
         model.bytesField(8, opsetId.bytes());
+        for (Map.Entry<String, Long> d : customDomains.entrySet()) {
+            Proto custom = new Proto();
+            custom.string(1, d.getKey());
+            custom.varintField(2, d.getValue());
+            model.bytesField(8, custom.bytes());
+        }
         model.bytesField(7, graph.bytes());
         for (Map.Entry<String, String> e : metadata.entrySet()) {
             Proto entry = new Proto();

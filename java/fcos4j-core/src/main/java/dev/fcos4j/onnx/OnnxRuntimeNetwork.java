@@ -165,7 +165,26 @@ public final class OnnxRuntimeNetwork implements Network {
         }
     }
 
+    /**
+     * Operators that only TensorRT provides, with what they mean for the user: ONNX Runtime's own message
+     * ("No Op registered for ...") would not tell that the file is fine, just meant for the GPU path.
+     */
+    private static final Map<String, String> TENSORRT_ONLY_OPS = Map.of(
+            "FcosDetect", "the fcos4j TensorRT plugin's post-processing node (added by engines/export/embed_detect.py;"
+                    + " libfcos4j_trt.so provides it): such a model runs only in TensorRT. The CPU backend needs the"
+                    + " contract model it was made from (outputs cls_0.., reg_0.., ctr_0..)",
+            "ModulatedDeformConv2d", "TensorRT's deformable convolution plugin (libnvinfer_plugin; mmdetection DCNv2"
+                    + " models, see engines/export/DCN.md): ONNX Runtime has no such operator, so this model runs only"
+                    + " in TensorRT");
+
     private static RuntimeException loadError(Path model, OrtException e) {
+        String message = String.valueOf(e.getMessage());
+        for (Map.Entry<String, String> op : TENSORRT_ONLY_OPS.entrySet()) {
+            if (message.contains(op.getKey())) {
+                return new ModelContractException("model file " + model + " contains the operator " + op.getKey()
+                        + ", " + op.getValue() + " (ONNX Runtime: " + message + ")", e);
+            }
+        }
         return switch (e.getCode()) {
             case ORT_INVALID_PROTOBUF, ORT_INVALID_GRAPH, ORT_NO_MODEL, ORT_NOT_IMPLEMENTED, ORT_INVALID_ARGUMENT,
                  ORT_FAIL -> new ModelContractException("model file " + model

@@ -271,4 +271,43 @@ class OnnxRuntimeNetworkTest {
         assertTrue(e.getMessage().contains(model.toString()), e.getMessage());
         assertFalse(e.getMessage().isEmpty());
     }
+
+    @Test
+    void aModelWithTheTensorRtPostProcessingNodeIsRejectedWithAnExplanation() {
+        // What embed_detect.py produces, reduced to its shape: images -> ... -> FcosDetect (domain fcos4j).
+        OnnxModelWriter w = new OnnxModelWriter(17, "test", "embedded");
+        w.input("images", OnnxModelWriter.FLOAT, "N", 3, "H", "W");
+        w.input("image_info", OnnxModelWriter.FLOAT, "N", 4);
+        w.node("fcos4j", "FcosDetect", List.of("images", "image_info"),
+                List.of("num_detections", "boxes", "scores", "classes"),
+                OnnxModelWriter.Attribute.ofString("plugin_namespace", "fcos4j"),
+                OnnxModelWriter.Attribute.ofString("plugin_version", "1"));
+        w.output("num_detections", OnnxModelWriter.INT32, "N");
+        w.output("boxes", OnnxModelWriter.FLOAT, "N", 100, 4);
+        w.output("scores", OnnxModelWriter.FLOAT, "N", 100);
+        w.output("classes", OnnxModelWriter.INT32, "N", 100);
+        Path file = dir.resolve("with_plugin.onnx");
+        w.write(file);
+        ModelContractException e = assertThrows(ModelContractException.class, () -> OnnxRuntimeNetwork.load(file));
+        assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("FcosDetect"), e.getMessage());
+        assertTrue(e.getMessage().contains("runs only in TensorRT"), e.getMessage());
+    }
+
+    @Test
+    void aModelWithTensorRtsDeformableConvolutionIsRejectedWithAnExplanation() {
+        OnnxModelWriter w = new OnnxModelWriter(17, "test", "dcn");
+        w.input("images", OnnxModelWriter.FLOAT, 1, 3, 8, 8);
+        w.initializer("offset", new long[] {1, 18, 8, 8}, new float[18 * 64]);
+        w.initializer("mask", new long[] {1, 9, 8, 8}, new float[9 * 64]);
+        w.initializer("weight", new long[] {4, 3, 3, 3}, new float[4 * 27]);
+        w.node("trt", "ModulatedDeformConv2d", List.of("images", "offset", "mask", "weight"), List.of("y"),
+                OnnxModelWriter.Attribute.ofInts("padding", 1, 1));
+        w.output("y", OnnxModelWriter.FLOAT, 1, 4, 8, 8);
+        Path file = dir.resolve("dcn.onnx");
+        w.write(file);
+        ModelContractException e = assertThrows(ModelContractException.class, () -> OnnxRuntimeNetwork.load(file));
+        assertTrue(e.getMessage().contains("ModulatedDeformConv2d"), e.getMessage());
+        assertTrue(e.getMessage().contains("DCN"), e.getMessage());
+    }
 }
