@@ -35,8 +35,9 @@ test-native: native
 test-java: native
 	$(MVN) install -Dfcos4j.native.dir=$(CURDIR)/$(NATIVE_BUILD)
 
-# The Python side of engines/: exporter plumbing, the FcosDetect node, the parity judge.
-ENGINE_TESTS ?= $(wildcard engines/export/test_*.py)
+# The Python side of engines/: exporter plumbing, the FcosDetect node, the parity judge, the post-processing
+# oracles (after test-java: some run the fcos4j command line).
+ENGINE_TESTS ?= $(wildcard engines/export/test_*.py engines/parity/test_*.py)
 test-engines:
 	@for t in $(ENGINE_TESTS); do echo "== $$t"; $(PYTHON) $$t || exit 1; done
 
