@@ -16,13 +16,20 @@ from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.transform import resize_boxes
 
 
+def as_decimal(value):
+    """The shortest decimal that reads back as the same float32 (how fixtures and metadata write it)."""
+    return float(str(np.float32(value)))
+
+
 def run_case(case, variant=None):
     n, c = case["batch"], case["num_classes"]
     model = tv_fcos.FCOS.__new__(tv_fcos.FCOS)  # post-processing state only, no network
     torch.nn.Module.__init__(model)
     model.box_coder = det_utils.BoxLinearCoder(normalize_by_size=True)
-    model.score_thresh = case["score_threshold"]
-    model.nms_thresh = case["iou_threshold"]
+    # thresholds as the decimal a config states (0.6, not the float32 0.6000000238): torchvision's nms
+    # compares the float IoU with this double
+    model.score_thresh = as_decimal(case["score_threshold"])
+    model.nms_thresh = as_decimal(case["iou_threshold"])
     model.detections_per_img = case["max_detections"]
     model.topk_candidates = case["nms_pre"]
     strides = [lv["stride"] for lv in case["levels"]]

@@ -36,6 +36,7 @@ import torchvision  # noqa: E402
 import oracle_fcos  # noqa: E402
 import oracle_mmdet  # noqa: E402
 import oracle_torchvision  # noqa: E402
+import decision_cases  # noqa: E402
 import random_heads  # noqa: E402
 from parity_common import compare, load_fixture, read_cli_detections  # noqa: E402
 
@@ -164,27 +165,11 @@ def cli_command():
     return cli, None
 
 
-def cli_part(rep, keep_dir):
-    cli, why = cli_command()
-    if cli is None:
-        print(f"SKIPPED random-heads comparison with the fcos4j command line: not built ({why}); "
-              "build it with: mvn -B -ntp -q package -DskipTests -pl java/fcos4j-cli -am")
-        return
+def cli_part(rep, cli, work):
     cases = random_heads.all_cases(["mmdet", "fcos", "torchvision"])
-    work = keep_dir or tempfile.mkdtemp(prefix="fcos4j-parity-")
-    os.makedirs(work, exist_ok=True)
-
-    def run_cli(case):
-        npz = os.path.join(work, case["name"] + ".npz")
-        out = os.path.join(work, case["name"] + ".json")
-        random_heads.write_npz(case, npz)
-        proc = subprocess.run([cli] + random_heads.cli_args(case, npz, out), capture_output=True, text=True)
-        if proc.returncode != 0:
-            return None, proc.stderr.strip() or proc.stdout.strip()
-        return read_cli_detections(out), None
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [(case, pool.submit(run_cli, case)) for case in cases]
+        futures = [(case, pool.submit(run_cli, cli, work, case)) for case in cases]
         for case, fut in futures:
             produced, err = fut.result()
             label = f"random {case['name']}"
@@ -192,10 +177,54 @@ def cli_part(rep, keep_dir):
                 rep.fail(f"{label}: fcos4j postprocess failed", err.splitlines())
                 continue
             check_against(rep, label, case, produced)
-    if not keep_dir:
-        for f in glob.glob(os.path.join(work, "*")):
-            os.remove(f)
-        os.rmdir(work)
+
+
+def decisions_part(rep, cli, work):
+    """The minimal cases of decision_cases.py: upstream and fcos4j counts as documented, and the command
+    line equal to the fcos4j-decision oracle."""
+    for case, expect, what in decision_cases.cases():
+        conv = case["convention"]
+        label = f"decision {case['name']}"
+        if conv == "torchvision":
+            upstream, mine = oracle_torchvision.run_case(case), None
+        else:
+            module = ORACLES[conv]
+            upstream, mine = module.run_case(case, module.UPSTREAM), module.run_case(case, module.FCOS4J)
+        counts_up = [len(i) for i in upstream]
+        if counts_up != expect["upstream"]:
+            rep.fail(f"{label}: upstream oracle gives {counts_up} detections, the demo expects {expect['upstream']}")
+            continue
+        if mine is not None and [len(i) for i in mine] != expect["fcos4j"]:
+            rep.fail(f"{label}: fcos4j-decision oracle gives {[len(i) for i in mine]}, expected {expect['fcos4j']}")
+            continue
+        if cli is None:
+            rep.info(f"{label}: upstream {counts_up}, fcos4j rules {expect['fcos4j']} ({what}) [CLI skipped]")
+            continue
+        produced, err = run_cli(cli, work, case)
+        if produced is None:
+            rep.fail(f"{label}: fcos4j postprocess failed", err.splitlines())
+            continue
+        got = [len(i) for i in produced]
+        if mine is not None:
+            diffs = compare(mine, produced, ordered=True, **EXACT)
+            if diffs:
+                rep.fail(f"{label}: fcos4j postprocess disagrees with the fcos4j-decision oracle", diffs)
+                continue
+        if got != expect["fcos4j"]:
+            rep.fail(f"{label}: fcos4j postprocess gives {got} detections, the documented fcos4j rule {expect['fcos4j']}")
+            continue
+        tag = "same as upstream" if got == counts_up else "DIFFERS from upstream (documented)"
+        rep.info(f"{label}: fcos4j {got} vs upstream {counts_up} detections: {tag}; {what}")
+
+
+def run_cli(cli, work, case):
+    npz = os.path.join(work, case["name"] + ".npz")
+    out = os.path.join(work, case["name"] + ".json")
+    random_heads.write_npz(case, npz)
+    proc = subprocess.run([cli] + random_heads.cli_args(case, npz, out), capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None, proc.stderr.strip() or proc.stdout.strip()
+    return read_cli_detections(out), None
 
 
 def main():
@@ -208,8 +237,23 @@ def main():
     t0 = time.time()
     self_checks(rep)
     fixtures_part(rep)
+    cli = None
     if not args.no_cli:
-        cli_part(rep, args.keep)
+        cli, why = cli_command()
+        if cli is None:
+            print(f"SKIPPED the comparisons with the fcos4j command line: not built ({why}); "
+                  "build it with: mvn -B -ntp -q package -DskipTests -pl java/fcos4j-cli -am")
+    work = args.keep or tempfile.mkdtemp(prefix="fcos4j-parity-")
+    os.makedirs(work, exist_ok=True)
+    try:
+        decisions_part(rep, cli, work)
+        if cli is not None:
+            cli_part(rep, cli, work)
+    finally:
+        if not args.keep:
+            for f in glob.glob(os.path.join(work, "*")):
+                os.remove(f)
+            os.rmdir(work)
     print("summary (cases agreeing / compared):")
     for key, (agree, total) in sorted(rep.stats.items()):
         print(f"  {key:28s} {agree}/{total}")
