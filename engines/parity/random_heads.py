@@ -75,11 +75,16 @@ def make_case(spec, convention, seed):
     return case
 
 
-def all_cases(conventions, seed=20251125):
+SEED = 20251125
+
+
+def all_cases(conventions, seed=SEED):
     out = []
     for ci, conv in enumerate(conventions):
         for si, spec in enumerate(SPECS):
-            out.append(make_case(spec, conv, seed + 1000 * ci + si))
+            case = make_case(spec, conv, seed + 1000 * ci + si)
+            case["seed"] = seed
+            out.append(case)
     return out
 
 

@@ -52,8 +52,11 @@ class Report:
         self.verbose = verbose
         self.failures = 0
         self.stats = {}
+        self.backend = "reference"
 
     def count(self, key, ok):
+        if self.backend != "reference":
+            key += f" [{self.backend}]"
         agree, total = self.stats.get(key, (0, 0))
         self.stats[key] = (agree + (1 if ok else 0), total + 1)
 
@@ -165,26 +168,30 @@ def cli_command():
     return cli, None
 
 
-def cli_part(rep, cli, work):
-    cases = random_heads.all_cases(["mmdet", "fcos", "torchvision"])
+def cli_part(rep, cli, work, backend, seeds):
+    cases = [c for seed in seeds for c in random_heads.all_cases(["mmdet", "fcos", "torchvision"], seed)]
+    suffix = "" if backend == "reference" else f" [{backend}]"
+    if len(seeds) > 1:
+        for case in cases:
+            case["name"] += f"_s{case['seed']}"
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [(case, pool.submit(run_cli, cli, work, case)) for case in cases]
+        futures = [(case, pool.submit(run_cli, cli, work, case, backend)) for case in cases]
         for case, fut in futures:
             produced, err = fut.result()
-            label = f"random {case['name']}"
+            label = f"random {case['name']}{suffix}"
             if produced is None:
                 rep.fail(f"{label}: fcos4j postprocess failed", err.splitlines())
                 continue
             check_against(rep, label, case, produced)
 
 
-def decisions_part(rep, cli, work):
+def decisions_part(rep, cli, work, backend):
     """The minimal cases of decision_cases.py: upstream and fcos4j counts as documented, and the command
     line equal to the fcos4j-decision oracle."""
     for case, expect, what in decision_cases.cases():
         conv = case["convention"]
-        label = f"decision {case['name']}"
+        label = f"decision {case['name']}" + ("" if backend == "reference" else f" [{backend}]")
         if conv == "torchvision":
             upstream, mine = oracle_torchvision.run_case(case), None
         else:
@@ -200,7 +207,7 @@ def decisions_part(rep, cli, work):
         if cli is None:
             rep.info(f"{label}: upstream {counts_up}, fcos4j rules {expect['fcos4j']} ({what}) [CLI skipped]")
             continue
-        produced, err = run_cli(cli, work, case)
+        produced, err = run_cli(cli, work, case, backend)
         if produced is None:
             rep.fail(f"{label}: fcos4j postprocess failed", err.splitlines())
             continue
@@ -217,11 +224,13 @@ def decisions_part(rep, cli, work):
         rep.info(f"{label}: fcos4j {got} vs upstream {counts_up} detections: {tag}; {what}")
 
 
-def run_cli(cli, work, case):
+def run_cli(cli, work, case, backend):
     npz = os.path.join(work, case["name"] + ".npz")
-    out = os.path.join(work, case["name"] + ".json")
-    random_heads.write_npz(case, npz)
-    proc = subprocess.run([cli] + random_heads.cli_args(case, npz, out), capture_output=True, text=True)
+    out = os.path.join(work, f"{case['name']}.{backend}.json")
+    if not os.path.exists(npz):
+        random_heads.write_npz(case, npz)
+    proc = subprocess.run([cli] + random_heads.cli_args(case, npz, out) + ["--backend", backend],
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         return None, proc.stderr.strip() or proc.stdout.strip()
     return read_cli_detections(out), None
@@ -232,6 +241,11 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true", help="print the individual differences")
     ap.add_argument("--no-cli", action="store_true", help="only the self-checks and the committed fixtures")
     ap.add_argument("--keep", metavar="DIR", help="keep the random HEADS.npz and CLI outputs in DIR")
+    ap.add_argument("--backend", action="append", choices=["reference", "emulated", "cuda"],
+                    help="fcos4j postprocess --backend to check (repeatable; default: reference, or the "
+                         "comma-separated list in env FCOS4J_PARITY_BACKENDS)")
+    ap.add_argument("--seeds", type=int, default=1, metavar="K",
+                    help="random-head sets to draw (K x 39 cases; default 1)")
     args = ap.parse_args()
     rep = Report(args.verbose)
     t0 = time.time()
@@ -245,10 +259,14 @@ def main():
                   "build it with: mvn -B -ntp -q package -DskipTests -pl java/fcos4j-cli -am")
     work = args.keep or tempfile.mkdtemp(prefix="fcos4j-parity-")
     os.makedirs(work, exist_ok=True)
+    backends = args.backend or os.environ.get("FCOS4J_PARITY_BACKENDS", "reference").split(",")
+    seeds = [random_heads.SEED + 7919 * k for k in range(args.seeds)]
     try:
-        decisions_part(rep, cli, work)
-        if cli is not None:
-            cli_part(rep, cli, work)
+        for backend in backends if cli is not None else ["reference"]:
+            rep.backend = backend
+            decisions_part(rep, cli, work, backend)
+            if cli is not None:
+                cli_part(rep, cli, work, backend, seeds)
     finally:
         if not args.keep:
             for f in glob.glob(os.path.join(work, "*")):
@@ -256,7 +274,7 @@ def main():
             os.rmdir(work)
     print("summary (cases agreeing / compared):")
     for key, (agree, total) in sorted(rep.stats.items()):
-        print(f"  {key:28s} {agree}/{total}")
+        print(f"  {key:36s} {agree}/{total}")
     print(f"{'FAILED' if rep.failures else 'PASSED'}: {rep.failures} failure(s) in {time.time() - t0:.1f} s")
     return 1 if rep.failures else 0
 
