@@ -168,8 +168,11 @@ def cli_command():
         return None, f"{cli} does not exist"
     probe = subprocess.run([cli, "--version"], capture_output=True, text=True)
     if probe.returncode != 0:
-        return None, (probe.stderr or probe.stdout).strip().splitlines()[0] if (probe.stderr or probe.stdout) \
-            else f"{cli} --version exit {probe.returncode}"
+        text = (probe.stderr + probe.stdout).strip()
+        if "not built" in text:  # bin/fcos4j's own message when the jar or target/lib is missing
+            return None, text.splitlines()[0]
+        # built but broken (no java, bad jar...): a failure, not a skip
+        return False, f"{cli} --version exited {probe.returncode}: {text}"
     return cli, None
 
 
@@ -262,6 +265,9 @@ def main():
         if cli is None:
             print(f"SKIPPED the comparisons with the fcos4j command line: not built ({why}); "
                   "build it with: mvn -B -ntp -q package -DskipTests -pl java/fcos4j-cli -am")
+        elif cli is False:
+            rep.fail("the fcos4j command line does not run", why.splitlines())
+            cli = None
     work = args.keep or tempfile.mkdtemp(prefix="fcos4j-parity-")
     os.makedirs(work, exist_ok=True)
     backends = args.backend or os.environ.get("FCOS4J_PARITY_BACKENDS", "reference").split(",")
