@@ -117,11 +117,12 @@ def attribute(module, case, reference):
 
 
 def check_against(rep, label, case, produced):
-    """produced = fcos4j's detections for case (fixture expected or CLI output)."""
+    """produced = fcos4j's detections for case (fixture expected or CLI output). In the difference lines
+    the fcos4j detection comes first and the oracle's is the "expected" one."""
     conv = case["convention"]
     if conv == "torchvision":
         upstream = oracle_torchvision.run_case(case)
-        diffs = compare(upstream, produced, ordered=False, **UPSTREAM_TOL)
+        diffs = compare(produced, upstream, ordered=False, **UPSTREAM_TOL)
         rep.count("torchvision upstream", not diffs)
         n = sum(map(len, produced))
         if not diffs:
@@ -134,14 +135,14 @@ def check_against(rep, label, case, produced):
         return
     module = ORACLES[conv]
     mine = module.run_case(case, module.FCOS4J)
-    diffs = compare(mine, produced, ordered=True, **EXACT)
+    diffs = compare(produced, mine, ordered=True, **EXACT)
     rep.count(f"{conv} fcos4j-decisions", not diffs)
     n = sum(map(len, produced))
     if diffs:
         rep.fail(f"{label}: oracle with the fcos4j decisions disagrees with fcos4j ({n} detections)", diffs)
         return
     upstream = module.run_case(case, module.UPSTREAM)
-    udiffs = compare(upstream, produced, ordered=False, **UPSTREAM_TOL)
+    udiffs = compare(produced, upstream, ordered=False, **UPSTREAM_TOL)
     rep.count(f"{conv} upstream", not udiffs)
     if not udiffs:
         rep.info(f"{label}: OK ({n} detections; upstream oracle agrees too)")
@@ -221,7 +222,7 @@ def decisions_part(rep, cli, work, backend):
             continue
         got = [len(i) for i in produced]
         if mine is not None:
-            diffs = compare(mine, produced, ordered=True, **EXACT)
+            diffs = compare(produced, mine, ordered=True, **EXACT)
             if diffs:
                 rep.fail(f"{label}: fcos4j postprocess disagrees with the fcos4j-decision oracle", diffs)
                 continue
