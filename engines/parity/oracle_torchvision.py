@@ -16,20 +16,42 @@ from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.transform import resize_boxes
 
 
+def box_ops_vanilla(boxes, scores, idxs, iou_threshold):
+    """torchvision's own per-class batched NMS (torchvision/ops/boxes.py _batched_nms_vanilla), which it uses
+    above 1000 boxes on the CPU: no coordinate shift."""
+    from torchvision.ops import boxes as box_ops
+    return box_ops._batched_nms_vanilla(boxes, scores, idxs, iou_threshold)
+
+
 def as_decimal(value):
     """The shortest decimal that reads back as the same float32 (how fixtures and metadata write it)."""
     return float(str(np.float32(value)))
 
 
+UPSTREAM = {"class_offset": True, "double_threshold": True}
+# fcos4j's decisions that can be switched inside torchvision's own code (the float32 sigmoid and topk tie
+# order cannot): class-id NMS (torchvision's own per-class path) and a float32 threshold
+FCOS4J = {"class_offset": False, "double_threshold": False}
+
+
 def run_case(case, variant=None):
+    variant = variant or UPSTREAM
+    if not variant["class_offset"]:
+        saved = tv_fcos.box_ops.batched_nms
+        tv_fcos.box_ops.batched_nms = box_ops_vanilla
+        try:
+            return run_case(case, dict(variant, class_offset=True))
+        finally:
+            tv_fcos.box_ops.batched_nms = saved
     n, c = case["batch"], case["num_classes"]
     model = tv_fcos.FCOS.__new__(tv_fcos.FCOS)  # post-processing state only, no network
     torch.nn.Module.__init__(model)
     model.box_coder = det_utils.BoxLinearCoder(normalize_by_size=True)
     # thresholds as the decimal a config states (0.6, not the float32 0.6000000238): torchvision's nms
     # compares the float IoU with this double
-    model.score_thresh = as_decimal(case["score_threshold"])
-    model.nms_thresh = as_decimal(case["iou_threshold"])
+    threshold = as_decimal if variant["double_threshold"] else float
+    model.score_thresh = threshold(case["score_threshold"])
+    model.nms_thresh = threshold(case["iou_threshold"])
     model.detections_per_img = case["max_detections"]
     model.topk_candidates = case["nms_pre"]
     strides = [lv["stride"] for lv in case["levels"]]

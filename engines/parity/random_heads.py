@@ -26,6 +26,8 @@ SPECS = [
     ("clip_b1", 192, 256, 4, [(180, 201, 90, 100)], {}, "large_boxes"),
     ("p6p7_odd_b1", 96, 160, 5, [(96, 150, 640, 1000)], {"max_detections": 300, "nms_pre": 300}, "dense"),
     ("many_classes_b1", 128, 128, 91, [(128, 120, 256, 240)], {"max_detections": 150}, "dense"),
+    ("r50_objects_b2", 800, 1216, 80, [(800, 1199, 480, 720), (768, 1216, 1024, 1621)], {}, "objects"),
+    ("objects_b1", 320, 416, 80, [(320, 405, 640, 810)], {}, "objects"),
 ]
 
 DEFAULTS = {
@@ -48,6 +50,8 @@ def make_case(spec, convention, seed):
                        for rh, rw, oh, ow in images]}
     for k, v in cfg.items():
         case[k] = f32(v) if isinstance(v, float) else v
+    if style == "objects":
+        return objects_case(case, rng, levels, n, c, images)
     for lv in levels:
         s, h, w = lv["stride"], lv["height"], lv["width"]
         if style == "r50":
@@ -76,6 +80,49 @@ def make_case(spec, convention, seed):
 
 
 SEED = 20251125
+
+
+def objects_case(case, rng, levels, n, c, images):
+    """Detector-like heads: per image ~25 objects (class biased to high ids, where mmcv's class offset is
+    largest), every point inside an object predicts that object's box with a few percent of jitter, with
+    a class logit that is highest near the centre; so many same-class boxes overlap at all IoUs."""
+    objs = []
+    for rh, rw, _, _ in images:
+        k = int(rng.integers(15, 35))
+        size = np.exp(rng.uniform(np.log(12), np.log(0.8 * min(rh, rw)), (k, 2)))
+        ctr = rng.uniform(0, 1, (k, 2)) * [rw, rh]
+        cls = np.minimum(c - 1, (c * rng.beta(3, 1, k)).astype(int))
+        objs.append((np.c_[ctr - size / 2, ctr + size / 2], cls))
+    for lv in levels:
+        s, h, w = lv["stride"], lv["height"], lv["width"]
+        cls = rng.normal(-7.0, 1.0, (n, c, h, w))
+        reg = np.exp(rng.normal(0.5, 0.8, (n, 4, h, w))) * s
+        ctr = rng.normal(-1.0, 1.0, (n, 1, h, w))
+        px = (np.arange(w) + 0.5) * s
+        py = (np.arange(h) + 0.5) * s
+        for i, (boxes, labels) in enumerate(objs):
+            for (x1, y1, x2, y2), lab in zip(boxes, labels):
+                xs = np.nonzero((px > x1) & (px < x2))[0]
+                ys = np.nonzero((py > y1) & (py < y2))[0]
+                if len(xs) == 0 or len(ys) == 0:
+                    continue
+                gx, gy = np.meshgrid(px[xs], py[ys])
+                d = np.stack([gx - x1, gy - y1, x2 - gx, y2 - gy])  # distances to the object box
+                reach = d.max(axis=0)
+                if not (4 * s <= reach.max() and reach.min() <= 16 * s):  # roughly FCOS's size ranges
+                    continue
+                jitter = np.exp(rng.normal(0.0, 0.04, d.shape))
+                cness = np.sqrt(np.minimum(d[0], d[2]) / np.maximum(d[0], d[2])
+                                * np.minimum(d[1], d[3]) / np.maximum(d[1], d[3]))
+                yy, xx = np.meshgrid(ys, xs, indexing="ij")
+                reg[i, :, yy, xx] = np.moveaxis(d * jitter, 0, -1)
+                cls[i, lab, yy, xx] = np.maximum(cls[i, lab, yy, xx], 4.0 * cness - 1.5 + rng.normal(0, 0.5, cness.shape))
+                ctr[i, 0, yy, xx] = 3.0 * cness - 1.0 + rng.normal(0, 0.3, cness.shape)
+        reg[rng.random(reg.shape) < 0.01] = 0.0
+        case["cls"].append(cls.astype(F32))
+        case["reg"].append(reg.astype(F32))
+        case["ctr"].append(ctr.astype(F32))
+    return case
 
 
 def all_cases(conventions, seed=SEED):

@@ -125,8 +125,15 @@ def check_against(rep, label, case, produced):
         diffs = compare(produced, upstream, ordered=False, **UPSTREAM_TOL)
         rep.count("torchvision upstream", not diffs)
         n = sum(map(len, produced))
+        switched = None
+        if diffs:  # torchvision with the switchable fcos4j decisions (class-id NMS, float32 threshold)
+            switched = oracle_torchvision.run_case(case, oracle_torchvision.FCOS4J)
         if not diffs:
             rep.info(f"{label}: torchvision itself agrees ({n} detections)")
+        elif not compare(produced, switched, ordered=False, **UPSTREAM_TOL):
+            culprits = attribute(oracle_torchvision, case, switched)
+            rep.info(f"{label}: torchvision itself differs in {len(diffs)} places, from the documented "
+                     f"decision(s): {', '.join(culprits) or 'a combination'}", diffs)
         elif "ties" in case["name"]:
             rep.info(f"{label}: torchvision itself differs in {len(diffs)} places [exact score ties: tie order "
                      f"is unspecified upstream; informational]", diffs)
@@ -202,7 +209,13 @@ def decisions_part(rep, cli, work, backend):
         conv = case["convention"]
         label = f"decision {case['name']}" + ("" if backend == "reference" else f" [{backend}]")
         if conv == "torchvision":
-            upstream, mine = oracle_torchvision.run_case(case), None
+            upstream = oracle_torchvision.run_case(case)
+            mine = None  # torchvision keeps its float32 sigmoid: only the counts are compared
+            switched = oracle_torchvision.run_case(case, oracle_torchvision.FCOS4J)
+            if [len(i) for i in switched] != expect["fcos4j"]:
+                rep.fail(f"{label}: torchvision with the fcos4j decisions gives {[len(i) for i in switched]}, "
+                         f"expected {expect['fcos4j']}")
+                continue
         else:
             module = ORACLES[conv]
             upstream, mine = module.run_case(case, module.UPSTREAM), module.run_case(case, module.FCOS4J)
