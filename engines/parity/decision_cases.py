@@ -74,6 +74,14 @@ def cases():
         (0, 2, 2, 0, 2.0, 0.0, (3.0, 3.0, 3.0, 3.0))]),
         {"upstream": [1], "fcos4j": [2]},
         "upstream drops boxes inverted by more than 1 px (only negative distances make them); fcos4j keeps them"))
+    # NMS threshold 0 (fcos): upstream boxlist_ml_nms skips NMS entirely when nms_thresh <= 0, fcos4j runs it
+    # (any overlap suppresses): two overlapping same-class boxes
+    out.append((build("decision_fcos_nms_threshold_zero", "fcos", 32, 32, 1, (32, 32, 32, 32),
+                      dict(FCOS, iou_threshold=0.0), [
+        (0, 1, 1, 0, 3.0, 0.0, (4.0, 4.0, 4.0, 4.0)),
+        (0, 2, 1, 0, 2.0, 0.0, (4.0, 4.0, 4.0, 4.0))]),
+        {"upstream": [2], "fcos4j": [1]},
+        "upstream disables NMS at NMS_TH <= 0; fcos4j suppresses any overlap (IoU > 0)"))
     # torchvision's nms compares the float IoU with the Python (double) threshold 0.6: A=[0,0,10,10],
     # B=[0,0,10,6] have IoU 60/100 = 0.6f = 0.6000000238 > 0.6, so torchvision suppresses B; fcos4j's float
     # compare 0.6f > 0.6f keeps it (engines/POSTPROCESS.md section 4, note on torchvision)

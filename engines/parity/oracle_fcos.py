@@ -31,6 +31,8 @@ Variant knobs (engines/POSTPROCESS.md "Decision" notes):
   select       "kthvalue" = upstream select_over_all_levels: ml_nms keeps index order, then every
                          detection with score >= the kthvalue cut (ties at the cut: more than max);
                "exact"    = fcos4j: kept detections in score order, at most max_detections
+  nms_off_at_0 True    = upstream boxlist_ml_nms returns the boxes untouched when nms_thresh <= 0;
+               False   = fcos4j: NMS always runs (threshold 0: any overlap suppresses)
 """
 import numpy as np
 import torch
@@ -38,8 +40,8 @@ import torch
 from oracle_mmdet import nms as _greedy_nms
 from parity_common import f32, sigmoid, sort_desc
 
-UPSTREAM = {"sigmoid": "torch", "stable_ties": False, "small_boxes": True, "select": "kthvalue"}
-FCOS4J = {"sigmoid": "double", "stable_ties": True, "small_boxes": False, "select": "exact"}
+UPSTREAM = {"sigmoid": "torch", "stable_ties": False, "small_boxes": True, "select": "kthvalue", "nms_off_at_0": True}
+FCOS4J = {"sigmoid": "double", "stable_ties": True, "small_boxes": False, "select": "exact", "nms_off_at_0": False}
 
 
 class BoxList:
@@ -99,9 +101,10 @@ def ml_nms(boxes, scores, labels, nms_thresh, stable_ties):
 
 
 # fcos_core/structures/boxlist_ops.py  boxlist_ml_nms
-def boxlist_ml_nms(boxlist, nms_thresh, stable_ties):
-    if nms_thresh <= 0:
-        return boxlist, boxlist
+def boxlist_ml_nms(boxlist, nms_thresh, stable_ties, nms_off_at_0=True):
+    if nms_thresh <= 0 and nms_off_at_0:
+        by_score = boxlist[sort_desc(boxlist.fields["scores"], stable_ties)[1]]
+        return boxlist, by_score
     by_index, by_score = ml_nms(boxlist.bbox, boxlist.fields["scores"], boxlist.fields["labels"].float(),
                                 nms_thresh, stable_ties)
     return boxlist[by_index], boxlist[by_score]
@@ -183,7 +186,8 @@ class FCOSPostProcessor:
     def select_over_all_levels(self, boxlists):
         results = []
         for boxlist in boxlists:
-            by_index, by_score = boxlist_ml_nms(boxlist, self.nms_thresh, self.v["stable_ties"])
+            by_index, by_score = boxlist_ml_nms(boxlist, self.nms_thresh, self.v["stable_ties"],
+                                                self.v["nms_off_at_0"])
             if self.v["select"] == "exact":
                 results.append(by_score[: self.fpn_post_nms_top_n])
                 continue
