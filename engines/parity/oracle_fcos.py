@@ -112,10 +112,12 @@ def boxlist_ml_nms(boxlist, nms_thresh, stable_ties, nms_off_at_0=True):
 
 # fcos_core/modeling/rpn/fcos/fcos.py  FCOSModule.compute_locations_per_level
 def compute_locations_per_level(h, w, stride):
-    shifts_x = torch.arange(0, w * stride, step=stride, dtype=torch.float32)
-    shifts_y = torch.arange(0, h * stride, step=stride, dtype=torch.float32)
-    shift_y, shift_x = torch.meshgrid(shifts_y, shifts_x, indexing="ij")
-    return torch.stack((shift_x.reshape(-1), shift_y.reshape(-1)), dim=1) + stride // 2
+    """Point p = y * W + x at (x * s + s // 2, y * s + s // 2): float32 multiples of the stride plus the
+    integer half stride."""
+    xs = torch.arange(w, dtype=torch.float32) * stride
+    ys = torch.arange(h, dtype=torch.float32) * stride
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+    return torch.stack((grid_x.flatten(), grid_y.flatten()), dim=1) + stride // 2
 
 
 class FCOSPostProcessor:
@@ -130,50 +132,41 @@ class FCOSPostProcessor:
 
     # FCOSPostProcessor.forward_for_single_feature_map
     def forward_for_single_feature_map(self, locations, box_cls, box_regression, centerness, image_sizes):
+        """One level for the whole batch: candidates are (point, class) pairs whose class probability passes
+        the threshold (before the centerness product); the number kept per image is min(count,
+        pre_nms_top_n), chosen by cls * centerness; boxes are decoded, clipped with TO_REMOVE = 1, filtered by
+        remove_small_boxes(0) and scored sqrt(cls * centerness)."""
         n, c, h, w = box_cls.shape
-        box_cls = sigmoid(box_cls.permute(0, 2, 3, 1).reshape(n, -1, c), self.v["sigmoid"])
-        box_regression = box_regression.permute(0, 2, 3, 1).reshape(n, -1, 4)
-        centerness = sigmoid(centerness.permute(0, 2, 3, 1).reshape(n, -1), self.v["sigmoid"])
+        prob = sigmoid(box_cls.permute(0, 2, 3, 1).reshape(n, h * w, c), self.v["sigmoid"])
+        dist = box_regression.permute(0, 2, 3, 1).reshape(n, h * w, 4)
+        quality = sigmoid(centerness.permute(0, 2, 3, 1).reshape(n, h * w), self.v["sigmoid"])
+        passing = prob > f32(self.pre_nms_thresh)
+        quota = passing.reshape(n, -1).sum(1).clamp(max=self.pre_nms_top_n)
+        key = prob * quality[:, :, None]
 
-        # the threshold applies to the class probability, before the centerness product
-        candidate_inds = box_cls > f32(self.pre_nms_thresh)
-        pre_nms_top_n = candidate_inds.reshape(n, -1).sum(1).clamp(max=self.pre_nms_top_n)
-        box_cls = box_cls * centerness[:, :, None]  # rank key: cls * centerness
-
-        results = []
+        out = []
         for i in range(n):
-            per_candidate_inds = candidate_inds[i]
-            per_box_cls = box_cls[i][per_candidate_inds]  # flat index order p * C + c
-            nonzeros = per_candidate_inds.nonzero()
-            per_box_loc = nonzeros[:, 0]
-            per_class = nonzeros[:, 1] + 1
-            per_box_regression = box_regression[i][per_box_loc]
-            per_locations = locations[per_box_loc]
-            top_n = int(pre_nms_top_n[i])
+            pairs = passing[i].nonzero()  # (point, class) in flat index order
+            keys = key[i][passing[i]]
+            points, labels = pairs[:, 0], pairs[:, 1] + 1  # 1-based labels upstream
+            limit = int(quota[i])
             if self.v["stable_ties"]:
-                # fcos4j: key descending, flat index ascending among equal keys, for the cut and the order
-                per_box_cls, order = sort_desc(per_box_cls, True)
-                per_box_cls, top_k_indices = per_box_cls[:top_n], order[:top_n]
-                per_class, per_box_regression = per_class[top_k_indices], per_box_regression[top_k_indices]
-                per_locations = per_locations[top_k_indices]
-            elif per_candidate_inds.sum().item() > top_n:
-                per_box_cls, top_k_indices = per_box_cls.topk(top_n, sorted=False)
-                per_class, per_box_regression = per_class[top_k_indices], per_box_regression[top_k_indices]
-                per_locations = per_locations[top_k_indices]
-            detections = torch.stack([
-                per_locations[:, 0] - per_box_regression[:, 0],
-                per_locations[:, 1] - per_box_regression[:, 1],
-                per_locations[:, 0] + per_box_regression[:, 2],
-                per_locations[:, 1] + per_box_regression[:, 3],
-            ], dim=1)
+                # fcos4j: key descending, ascending flat index among equal keys, for the cut and the order
+                keys, order = sort_desc(keys, True)
+                keys, order = keys[:limit], order[:limit]
+                points, labels = points[order], labels[order]
+            elif pairs.shape[0] > limit:
+                keys, order = keys.topk(limit, sorted=False)
+                points, labels = points[order], labels[order]
+            loc, d = locations[points], dist[i][points]
+            boxes = torch.stack((loc[:, 0] - d[:, 0], loc[:, 1] - d[:, 1], loc[:, 0] + d[:, 2], loc[:, 1] + d[:, 3]), 1)
             img_h, img_w = image_sizes[i]
-            boxlist = BoxList(detections, (int(img_w), int(img_h)),
-                              {"labels": per_class, "scores": torch.sqrt(per_box_cls)})
+            boxlist = BoxList(boxes, (int(img_w), int(img_h)), {"labels": labels, "scores": torch.sqrt(keys)})
             boxlist = boxlist.clip_to_image()
             if self.v["small_boxes"]:
                 boxlist = remove_small_boxes(boxlist, self.min_size)
-            results.append(boxlist)
-        return results
+            out.append(boxlist)
+        return out
 
     # FCOSPostProcessor.forward (bbox_aug disabled)
     def forward(self, locations, box_cls, box_regression, centerness, image_sizes):
@@ -184,23 +177,22 @@ class FCOSPostProcessor:
 
     # FCOSPostProcessor.select_over_all_levels
     def select_over_all_levels(self, boxlists):
-        results = []
+        """ml_nms per image, then the cap: with more than fpn_post_nms_top_n detections, the cut score is the
+        (n - top + 1)-th smallest (torch.kthvalue) and every detection scoring >= it stays, in index order."""
+        selected = []
         for boxlist in boxlists:
             by_index, by_score = boxlist_ml_nms(boxlist, self.nms_thresh, self.v["stable_ties"],
                                                 self.v["nms_off_at_0"])
+            top = self.fpn_post_nms_top_n
             if self.v["select"] == "exact":
-                results.append(by_score[: self.fpn_post_nms_top_n])
-                continue
-            result = by_index
-            number_of_detections = len(result)
-            if number_of_detections > self.fpn_post_nms_top_n > 0:
-                cls_scores = result.fields["scores"]
-                image_thresh, _ = torch.kthvalue(cls_scores.cpu(),
-                                                 number_of_detections - self.fpn_post_nms_top_n + 1)
-                keep = torch.nonzero(cls_scores >= image_thresh.item()).squeeze(1)
-                result = result[keep]
-            results.append(result)
-        return results
+                selected.append(by_score[:top])
+            elif len(by_index) > top > 0:
+                scores = by_index.fields["scores"]
+                cut = torch.kthvalue(scores, len(by_index) - top + 1).values.item()
+                selected.append(by_index[torch.nonzero(scores >= cut).flatten()])
+            else:
+                selected.append(by_index)
+        return selected
 
 
 def run_case(case, variant=UPSTREAM):

@@ -52,31 +52,28 @@ def single_level_grid_priors(featmap_size, stride, offset=0.5):
 
 # mmdet/models/utils/misc.py  filter_scores_and_topk
 def filter_scores_and_topk(scores, score_thr, topk, results, stable_ties):
-    # scores [HW, C]: the threshold is applied to every (point, class) pair; nonzero() lists the survivors
-    # in flat index order p * C + c; the sort is on the class probability alone (not x centerness)
-    valid_mask = scores > score_thr  # float32 tensor vs Python float: compared in float32
-    scores = scores[valid_mask]
-    valid_idxs = torch.nonzero(valid_mask)
-    num_topk = min(topk, valid_idxs.size(0))
-    scores, idxs = sort_desc(scores, stable_ties)
-    scores = scores[:num_topk]
-    topk_idxs = valid_idxs[idxs[:num_topk]]
-    keep_idxs, labels = topk_idxs.unbind(dim=1)
-    filtered = {k: v[keep_idxs] for k, v in results.items()}
-    return scores, labels, keep_idxs, filtered
+    """scores [HW, C]. Every (point, class) pair above the threshold is a candidate, enumerated in flat index
+    order p * C + c; the candidates are sorted by the class probability alone (not x centerness) and the
+    first `topk` kept. Returns their scores, labels, point indices and the per-point results gathered."""
+    passing = scores > score_thr  # float32 tensor vs Python float: a float32 comparison
+    pairs = passing.nonzero()  # rows (point, class), flat index order
+    ordered, perm = sort_desc(scores[passing], stable_ties)
+    count = min(topk, pairs.shape[0])
+    chosen = pairs[perm[:count]]
+    points, labels = chosen[:, 0], chosen[:, 1]
+    return ordered[:count], labels, points, {name: t[points] for name, t in results.items()}
 
 
 # mmdet/structures/bbox/transforms.py  distance2bbox (via DistancePointBBoxCoder.decode, clip_border=True)
 def distance2bbox(points, distance, max_shape):
-    x1 = points[..., 0] - distance[..., 0]
-    y1 = points[..., 1] - distance[..., 1]
-    x2 = points[..., 0] + distance[..., 2]
-    y2 = points[..., 1] + distance[..., 3]
-    bboxes = torch.stack([x1, y1, x2, y2], -1)
-    # the 2-D fast path: in-place clamp of the x columns to [0, W] and the y columns to [0, H]
-    bboxes[:, 0::2].clamp_(min=0, max=max_shape[1])
-    bboxes[:, 1::2].clamp_(min=0, max=max_shape[0])
-    return bboxes
+    """(left, top, right, bottom) distances around a point -> x1, y1, x2, y2; then x clamped to [0, W] and
+    y to [0, H] (the 2-D path clamps the x and y columns of the stacked boxes in place)."""
+    px, py = points[:, 0], points[:, 1]
+    boxes = torch.stack((px - distance[:, 0], py - distance[:, 1], px + distance[:, 2], py + distance[:, 3]), 1)
+    height, width = max_shape
+    boxes[:, [0, 2]] = boxes[:, [0, 2]].clamp(min=0, max=width)
+    boxes[:, [1, 3]] = boxes[:, [1, 3]].clamp(min=0, max=height)
+    return boxes
 
 
 # mmdet/structures/bbox/transforms.py  scale_boxes (tensor branch)
@@ -125,26 +122,27 @@ def nms(boxes, scores, iou_threshold, offset=0, stable_ties=False, labels=None):
 
 # mmcv/ops/nms.py  batched_nms (nms_cfg = dict(type='nms', iou_threshold=...), split_thr default 10000)
 def batched_nms(boxes, scores, idxs, iou_threshold, variant, split_thr=10000):
+    """Class-aware NMS. Upstream moves each class to its own region of the plane (every coordinate of a box
+    of class k gets k * (largest coordinate + 1) added, in float32) and runs one class-agnostic nms; from
+    split_thr boxes on it runs one nms per class instead, still on the moved boxes, and re-sorts the kept
+    boxes by score. Returns the kept scores and indices, score-descending."""
     stable = variant["stable_ties"]
     if not variant["class_offset"]:
-        # fcos4j decision: no coordinate shift, class ids compared inside the greedy pass
+        # fcos4j decision: boxes stay where they are; the greedy pass compares class ids
         keep = nms(boxes, scores, iou_threshold, stable_ties=stable, labels=idxs)
         return scores[keep], keep
-    max_coordinate = boxes.max()
-    offsets = idxs.to(boxes) * (max_coordinate + torch.tensor(1).to(boxes))
-    boxes_for_nms = boxes + offsets[:, None]
-    if boxes_for_nms.shape[0] < split_thr:
-        keep = nms(boxes_for_nms, scores, iou_threshold, stable_ties=stable)
+    shift = idxs.to(boxes) * (boxes.max() + torch.tensor(1).to(boxes))
+    moved = boxes + shift[:, None]
+    if moved.shape[0] < split_thr:
+        keep = nms(moved, scores, iou_threshold, stable_ties=stable)
         return scores[keep], keep
-    # large inputs: one nms per class, still on the shifted boxes, then all kept sorted by score
-    total_mask = torch.zeros(scores.size(), dtype=torch.bool)
-    for cls_id in torch.unique(idxs):
-        mask = (idxs == cls_id).nonzero(as_tuple=False).view(-1)
-        keep = nms(boxes_for_nms[mask], scores[mask], iou_threshold, stable_ties=stable)
-        total_mask[mask[keep]] = True
-    keep = total_mask.nonzero(as_tuple=False).view(-1)
-    kept_scores, inds = sort_desc(scores[keep], stable)
-    return kept_scores, keep[inds]
+    kept = torch.zeros(scores.shape, dtype=torch.bool)
+    for label in torch.unique(idxs):
+        members = torch.nonzero(idxs == label).flatten()
+        kept[members[nms(moved[members], scores[members], iou_threshold, stable_ties=stable)]] = True
+    keep = torch.nonzero(kept).flatten()
+    kept_scores, order = sort_desc(scores[keep], stable)
+    return kept_scores, keep[order]
 
 
 # mmdet/models/dense_heads/base_dense_head.py  BaseDenseHead._bbox_post_process (rescale=True, with_nms=True)
