@@ -10,7 +10,8 @@
 
 mmdet and fcos run the PyTorch re-statements (oracle_mmdet.py, oracle_fcos.py); --variant upstream (default)
 is upstream as it runs, --variant fcos4j applies fcos4j's documented decisions (README.md). torchvision runs
-torchvision itself (oracle_torchvision.py; the variant does not apply).
+torchvision itself (oracle_torchvision.py; --variant fcos4j switches only its NMS class handling and IoU
+threshold precision, its float32 sigmoid and tie order stay).
 """
 import argparse
 import glob
@@ -32,8 +33,8 @@ from parity_common import F32, compare, f32, load_fixture  # noqa: E402
 
 def run(case, variant_name):
     conv = case["convention"]
-    if conv == "torchvision":
-        return oracle_torchvision.run_case(case)
+    if conv == "torchvision":  # torchvision itself; "fcos4j" switches its class-id NMS and float32 threshold
+        return oracle_torchvision.run_case(case, oracle_torchvision.FCOS4J if variant_name == "fcos4j" else None)
     module = {"mmdet": oracle_mmdet, "fcos": oracle_fcos}[conv]
     return module.run_case(case, module.UPSTREAM if variant_name == "upstream" else module.FCOS4J)
 
