@@ -2,7 +2,8 @@
 """Parity harness: the upstream post-processing oracles against fcos4j. Exit status 1 on a failure.
 
 1. Self-checks of the re-stated NMS against torchvision.ops (where the kernels are equivalent).
-2. The committed Java-generated fixtures engines/fixtures/postprocess/{mmdet,fcos}_*.json:
+2. The committed Java-generated fixtures engines/fixtures/postprocess/*.json (torchvision ones against
+   torchvision itself, as in part 3):
    - oracle with the fcos4j decisions (variant FCOS4J) must reproduce `expected` in order
      (tolerance 1e-6 relative: the only arithmetic difference left is the double exp() library);
    - oracle as upstream runs (variant UPSTREAM) is compared order-insensitively (scores 2e-6 relative:
@@ -161,8 +162,7 @@ def check_against(rep, label, case, produced):
 
 
 def fixtures_part(rep):
-    paths = sorted(glob.glob(os.path.join(ROOT, "engines", "fixtures", "postprocess", "mmdet_*.json"))
-                   + glob.glob(os.path.join(ROOT, "engines", "fixtures", "postprocess", "fcos_*.json")))
+    paths = sorted(glob.glob(os.path.join(ROOT, "engines", "fixtures", "postprocess", "*.json")))
     if not paths:
         rep.fail("no fixtures found under engines/fixtures/postprocess")
     for p in paths:
