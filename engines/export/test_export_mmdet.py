@@ -464,13 +464,14 @@ def test_dcn_node(tmp, update_json):
             for a in n.attribute:
                 if a.name in PARSER_ATTRS:
                     continue
-                length = len(a.ints) if a.type == onnx.AttributeProto.INTS else 1
+                values = list(a.ints) if a.type == onnx.AttributeProto.INTS else [a.i]
                 fields.append({"name": a.name, "onnx_type": onnx.AttributeProto.AttributeType.Name(a.type),
-                               "trt_type": ONNX_TO_TRT[a.type], "length": length})
+                               "trt_type": ONNX_TO_TRT[a.type], "length": len(values), "values": values})
             described = {
                 "comment": "Written by engines/export/test_export_mmdet.py --update-dcn-json from the node "
                            "export_mmdet.py emits for DCNv2; read by native/tests/plugin/dcn_plugin_registry_test.cpp. "
-                           "trt_type is what onnx-tensorrt's plugin fallback makes of the attribute (INT/INTS -> kINT32).",
+                           "trt_type is what onnx-tensorrt's plugin fallback makes of the attribute (INT/INTS -> kINT32); "
+                           "values are those of the first node (every DCNv2 of the FCOS configs is 3x3, stride 1, pad 1).",
                 "op_type": n.op_type,
                 "domain": n.domain,
                 "plugin_namespace": "",
