@@ -23,7 +23,7 @@ run that node.
 
 Usage (real model; needs mmdet 3.x, mmcv 2.x, mmengine):
     python3 engines/export/export_mmdet.py --config fcos_r50-caffe_fpn_gn-head_1x_coco.py \
-        --checkpoint fcos_r50_caffe_fpn_gn-head_1x_coco-821213aa.pth --out models/fcos_r50_mmdet.onnx
+        --checkpoint <model-zoo checkpoint>.pth --out models/fcos_r50_mmdet.onnx
 Stand-in (no mmdet; a small seeded random model of the same architecture, for tests and demos):
     /usr/bin/python3 engines/export/export_mmdet.py --standin \
         --config-name fcos_r50-caffe_fpn_gn-head_1x_coco --out models/fcos_r50_standin.onnx
