@@ -57,6 +57,8 @@ EXPECTED = {
         ("RGB", (123.675, 116.28, 103.53), (58.395, 57.12, 57.375), 0.5, False, False, False),
 }
 STRIDES = (8, 16, 32, 64, 128)
+# small trace / verification sizes keep the test fast (verify size deliberately not a multiple of 128)
+SMALL = ["--trace-size", "128", "160", "--verify-size", "96", "160"]
 
 
 def check(cond, msg):
@@ -117,7 +119,7 @@ def test_config(name, tmp):
     chan, mean, std, iou, norm_on_bbox, ctr_on_reg, dcn = EXPECTED[name]
     out = os.path.join(tmp, name + ".onnx")
     t = time.time()
-    code, err = run_exporter(["--standin", "--config-name", name, "--out", out])
+    code, err = run_exporter(["--standin", "--config-name", name, "--out", out] + SMALL)
     if not check(code == 0, f"{name}: export failed ({code}): {err.strip()[-500:]}"):
         return
     m = onnx.load(out)
@@ -160,11 +162,11 @@ def test_config(name, tmp):
           f"{name}: stand-in regime")
     wrapper = E.make_wrapper(model, facts, 80)
     torch.manual_seed(5)
-    x = torch.randn(2, 3, 160, 224)
+    x = torch.randn(2, 3, 96, 160)
     with torch.no_grad(), E.dcn_export_patch(model):
         got = [t_.double().numpy() for t_ in wrapper(x)]
     rec, reg = independent_reference(model, x)
-    sizes = [(20, 28), (10, 14), (5, 7), (3, 4), (2, 2)]
+    sizes = [(12, 20), (6, 10), (3, 5), (2, 3), (1, 2)]
     for l in range(5):
         check(got[l].shape[2:] == sizes[l], f"{name}: level {l} size {got[l].shape}")
         check(close(got[l], rec["cls"][l].numpy()), f"{name}: cls_{l} differs")
@@ -278,7 +280,7 @@ def test_bad_inputs(tmp):
     out = os.path.join(tmp, "bad.onnx")
 
     def expect_error(argv, needle, what):
-        code, err = run_exporter(argv + ["--out", out])
+        code, err = run_exporter(argv + ["--out", out] + SMALL)
         check(code == 2 and needle in err, f"{what}: exit {code}, stderr {err.strip()[-400:]!r} lacks {needle!r}")
         check(not os.path.exists(out), f"{what}: an output file was left behind")
 
@@ -321,7 +323,7 @@ def test_bad_inputs(tmp):
     p = os.path.join(tmp, "good.pth")
     save_ckpt(p, state, names)
     good = os.path.join(tmp, "good.onnx")
-    code, err = run_exporter(["--standin", "--config-name", tricks, "--checkpoint", p, "--out", good])
+    code, err = run_exporter(["--standin", "--config-name", tricks, "--checkpoint", p, "--out", good] + SMALL)
     if check(code == 0, f"good checkpoint: {err.strip()[-400:]}"):
         md = {q.key: q.value for q in onnx.load(good).metadata_props}
         check(json.loads(md["fcos4j.class_names"]) == names, "good checkpoint: dataset_meta class names not used")
@@ -492,7 +494,7 @@ def test_config_path(tmp):
     save_ckpt(ckpt, trained.state_dict(), [f"c{i}" for i in range(80)])
     out = os.path.join(tmp, "config_path.onnx")
     with fake_mmdet():
-        code, err = run_exporter(["--config", cfg_path, "--checkpoint", ckpt, "--out", out])
+        code, err = run_exporter(["--config", cfg_path, "--checkpoint", ckpt, "--out", out] + SMALL)
         if check(code == 0, f"--config export failed: {err.strip()[-600:]}"):
             md = {q.key: q.value for q in onnx.load(out).metadata_props}
             check(md["fcos4j.model_name"] == name and md["fcos4j.iou_threshold"] == "0.5"
@@ -540,7 +542,7 @@ def test_dcn_node(tmp, update_json):
     for version in E.DCN_PLUGIN_VERSIONS:
         out = os.path.join(tmp, f"dcn_v{version}.onnx")
         code, err = run_exporter(["--standin", "--config-name", name, "--dcn-plugin-version", version,
-                                  "--no-verify", "--out", out])
+                                  "--no-verify", "--out", out] + SMALL[:3])
         if not check(code == 0, f"DCN export (plugin_version {version}): {err.strip()[-400:]}"):
             return
         m = onnx.load(out)
