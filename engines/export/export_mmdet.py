@@ -30,7 +30,6 @@ Stand-in (no mmdet; a small seeded random model of the same architecture, for te
 """
 import argparse
 import contextlib
-import dataclasses
 import json
 import os
 import sys

@@ -20,6 +20,8 @@ The exporter writes these as fcos4j.* metadata (engines/CONTRACT.md). With real 
 exporter reads the same facts from the config file and checks them against this table when the config name
 is known (a mismatch is an error naming the key), so the table cannot silently drift from upstream.
 """
+import json
+import os
 from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
@@ -147,7 +149,6 @@ CONFIGS = {c.name: c for c in (
 
 def infer_config_name(path: str) -> Optional[str]:
     """The table key for a config file name (``.../fcos_r50-caffe_fpn_gn-head_1x_coco.py``), else None."""
-    import os
     base = os.path.basename(path)
     if base.endswith(".py"):
         base = base[:-3]
@@ -163,7 +164,7 @@ def metadata_for(facts: FcosConfigFacts, model_name: str, class_names) -> dict:
         "fcos4j.contract_version": "1",
         "fcos4j.model_name": model_name,
         "fcos4j.strides": ",".join(str(s) for s in facts.strides),
-        "fcos4j.class_names": __import__("json").dumps(list(class_names), ensure_ascii=False),
+        "fcos4j.class_names": json.dumps(list(class_names), ensure_ascii=False),
         "fcos4j.num_classes": str(len(class_names)),
         "fcos4j.channel_order": facts.channel_order,
         # mmdet normalizes raw 0..255 pixels: (pixel - mean) / std
