@@ -225,7 +225,7 @@ namespace v_1_0
 class IErrorRecorder;   // only passed through as a pointer
 class IGpuAllocator;    // only passed through as a pointer
 class IPluginResource;  // only passed through as a pointer
-class IPluginCreator;   // the deprecated V2 creator: only named in IPluginRegistry's signatures
+class IPluginV2;        // the deprecated V2 plugin: only returned as a pointer by IPluginCreator
 
 // Marker base of the capability interfaces a V3 plugin hands out.
 class IPluginCapability : public IVersionedInterface
@@ -246,6 +246,36 @@ protected:
     IPluginCreatorInterface& operator=(IPluginCreatorInterface&&) & = default;
 };
 
+// The deprecated V2-plugin creator ("PLUGIN CREATOR_V1"), e.g. libnvinfer_plugin's ModulatedDeformConv2d
+// version 1. Only the DCN registry test calls it: [4] getPluginName, [5] getPluginVersion, [6] getFieldNames,
+// [7] createPlugin, [8] deserializePlugin, [9] setPluginNamespace, [10] getPluginNamespace.
+class IPluginCreator : public IPluginCreatorInterface
+{
+public:
+    virtual AsciiChar const* getPluginName() const noexcept = 0;
+    virtual AsciiChar const* getPluginVersion() const noexcept = 0;
+    virtual PluginFieldCollection const* getFieldNames() noexcept = 0;
+    virtual IPluginV2* createPlugin(AsciiChar const* name, PluginFieldCollection const* fc) noexcept = 0;
+    virtual IPluginV2* deserializePlugin(AsciiChar const* name, void const* serialData, size_t serialLength) noexcept
+        = 0;
+    virtual void setPluginNamespace(AsciiChar const* pluginNamespace) noexcept = 0;
+    virtual AsciiChar const* getPluginNamespace() const noexcept = 0;
+
+    IPluginCreator() = default;
+    ~IPluginCreator() override = default;
+
+    InterfaceInfo getInterfaceInfo() const noexcept override
+    {
+        return InterfaceInfo{"PLUGIN CREATOR_V1", 1, 0};
+    }
+
+protected:
+    IPluginCreator(IPluginCreator const&) = default;
+    IPluginCreator(IPluginCreator&&) = default;
+    IPluginCreator& operator=(IPluginCreator const&) & = default;
+    IPluginCreator& operator=(IPluginCreator&&) & = default;
+};
+
 // [4] getCapabilityInterface, [5] clone.
 class IPluginV3 : public IVersionedInterface
 {
@@ -263,6 +293,7 @@ using IErrorRecorder = v_1_0::IErrorRecorder;
 using IGpuAllocator = v_1_0::IGpuAllocator;
 using IPluginResource = v_1_0::IPluginResource;
 using IPluginCreator = v_1_0::IPluginCreator;
+using IPluginV2 = v_1_0::IPluginV2;
 using IPluginCapability = v_1_0::IPluginCapability;
 using IPluginCreatorInterface = v_1_0::IPluginCreatorInterface;
 using IPluginV3 = v_1_0::IPluginV3;
