@@ -39,7 +39,7 @@ test-java: native
 # oracles (after test-java: some run the fcos4j command line).
 ENGINE_TESTS ?= $(wildcard engines/export/test_*.py engines/parity/test_*.py)
 test-engines:
-	@for t in $(ENGINE_TESTS); do echo "== $$t"; $(PYTHON) $$t || exit 1; done
+	@for t in $(ENGINE_TESTS); do echo "== $$t"; FCOS4J_PARITY_BACKENDS=reference,emulated $(PYTHON) $$t || exit 1; done
 
 # Parity with torchvision end to end (image -> boxes): torchvision's own FCOS pipeline vs fcos4j's CPU pipeline
 # on the exported model of the same seeded weights, on the sample image and the COCO images of ../shared

@@ -83,11 +83,11 @@ def cases():
         {"upstream": [2], "fcos4j": [1]},
         "upstream disables NMS at NMS_TH <= 0; fcos4j suppresses any overlap (IoU > 0)"))
     # torchvision's nms compares the float IoU with the Python (double) threshold 0.6: A=[0,0,10,10],
-    # B=[0,0,10,6] have IoU 60/100 = 0.6f = 0.6000000238 > 0.6, so torchvision suppresses B; fcos4j's float
-    # compare 0.6f > 0.6f keeps it (engines/POSTPROCESS.md section 4, note on torchvision)
+    # B=[0,0,10,6] have IoU 60/100 = 0.6f = 0.6000000238 > 0.6, so torchvision suppresses B; fcos4j compares
+    # with nextafter(0.6f, -inf) for the torchvision convention and suppresses it too (POSTPROCESS.md §4)
     out.append((build("decision_torchvision_iou_equals_threshold", "torchvision", 32, 32, 1, (32, 32, 32, 32), TV, [
         (0, 1, 1, 0, 3.0, 0.0, (8.0, 8.0, 2.0, 2.0)),
         (0, 1, 0, 0, 2.0, 0.0, (8.0, 0.0, 2.0, 6.0))]),
-        {"upstream": [1], "fcos4j": [2]},
-        "torchvision compares IoU > 0.6 in double (an IoU of exactly 0.6f suppresses); fcos4j compares floats"))
+        {"upstream": [1], "fcos4j": [1]},
+        "torchvision compares IoU > 0.6 in double (an IoU of exactly 0.6f suppresses); fcos4j does the same"))
     return out

@@ -30,8 +30,9 @@ def as_decimal(value):
 
 UPSTREAM = {"class_offset": True, "double_threshold": True}
 # fcos4j's decisions that can be switched inside torchvision's own code (the float32 sigmoid and topk tie
-# order cannot): class-id NMS (torchvision's own per-class path) and a float32 threshold
-FCOS4J = {"class_offset": False, "double_threshold": False}
+# order cannot): class-id NMS (torchvision's own per-class path); the double threshold is kept, as fcos4j
+# reproduces it (engines/POSTPROCESS.md section 4)
+FCOS4J = {"class_offset": False, "double_threshold": True}
 
 
 def run_case(case, variant=None):

@@ -64,6 +64,39 @@ Case smallCase(int conv, uint64_t seed) {
   return cs;
 }
 
+// torchvision's NMS compares the float IoU with its threshold as a double: A = [8,8,18,18] and
+// B = [8,8,18,14] (one class, one 4x4 level of stride 8, points at x*8, y*8) overlap with IoU exactly 0.6f,
+// which torchvision suppresses at 0.6 (0.6f > 0.6) and keeps at 0.61.
+Case iouTieCase(float iouThreshold) {
+  Case cs;
+  cs.name = "iou_tie";
+  cs.params = defaultParams(spec::kTorchvision);
+  cs.params.iou_threshold = iouThreshold;
+  cs.params.num_levels = 1;
+  cs.shape.batch = 1;
+  cs.shape.num_classes = 1;
+  cs.shape.num_levels = 1;
+  cs.shape.heights[0] = 4;
+  cs.shape.widths[0] = 4;
+  std::vector<float> c(16, -30.f), r(4 * 16, 1.f), t(16, 0.f);
+  auto put = [&](int x, int y, float logit, float l, float tp, float rr, float b) {
+    const int p = y * 4 + x;
+    c[p] = logit;
+    r[0 * 16 + p] = l;
+    r[1 * 16 + p] = tp;
+    r[2 * 16 + p] = rr;
+    r[3 * 16 + p] = b;
+  };
+  put(1, 1, 3.f, 0.f, 0.f, 10.f, 10.f);  // A at (8, 8)
+  put(2, 1, 2.f, 8.f, 0.f, 2.f, 6.f);    // B at (16, 8)
+  cs.cls.push_back(c);
+  cs.reg.push_back(r);
+  cs.ctr.push_back(t);
+  cs.info.resize(4);
+  spec::imageInfoRow(spec::kTorchvision, 32, 32, 32, 32, &cs.info[0]);
+  return cs;
+}
+
 bool contains(const char* text, const char* part) { return std::string(text).find(part) != std::string::npos; }
 
 }  // namespace
@@ -82,6 +115,37 @@ int main() {
             info[3] == (float)(1.0 / (1067.0 / 640.0)), "image_info values");
   CHECK(fcos4j_image_info(7, 1, 1, 1, 1, info) == FCOS4J_ERR_INVALID_ARGUMENT && contains(fcos4j_last_error(), "convention"),
         "bad convention: %s", fcos4j_last_error());
+
+  // The NMS threshold as the conventions compare it (engines/POSTPROCESS.md section 4).
+  CHECK(spec::nmsIouThreshold(spec::kTorchvision, 0.6f) == nextafterf(0.6f, -INFINITY), "torchvision 0.6f > 0.6");
+  CHECK(spec::nmsIouThreshold(spec::kTorchvision, 0.5f) == 0.5f, "0.5 is exact");
+  CHECK(spec::nmsIouThreshold(spec::kTorchvision, 0.7f) == 0.7f, "0.7f < 0.7: strict compare unchanged");
+  CHECK(spec::nmsIouThreshold(spec::kMmdet, 0.6f) == 0.6f && spec::nmsIouThreshold(spec::kFcos, 0.6f) == 0.6f,
+        "mmdet and fcos compare floats");
+  for (float iouThr : {0.6f, 0.61f}) {
+    const Case tie = iouTieCase(iouThr);
+    const Result ref = runReference(tie);
+    const int want = iouThr == 0.6f ? 1 : 2;
+    CHECK(ref.num[0] == want, "IoU exactly 0.6f at threshold %g: %d detections, torchvision keeps %d", iouThr,
+          ref.num[0], want);
+    fcos4j_postprocessor* h = nullptr;
+    const fcos4j_params p = toC(tie.params);
+    const fcos4j_shape shape = toC(tie.shape);
+    CHECK(fcos4j_postprocessor_create(&p, &shape, FCOS4J_FLOAT32, &h) == FCOS4J_OK, "create: %s", fcos4j_last_error());
+    HostTensors ht = hostTensors(tie);
+    Result got;
+    got.num.assign(1, 0);
+    got.boxes.assign((size_t)tie.params.max_detections * 4, 0.f);
+    got.scores.assign((size_t)tie.params.max_detections, 0.f);
+    got.classes.assign((size_t)tie.params.max_detections, 0);
+    got.errorInfo.assign(4, 0);
+    CHECK(fcos4j_postprocessor_run_host(h, &shape, ht.c, ht.r, ht.t, tie.info.data(), got.num.data(), got.boxes.data(),
+                                        got.scores.data(), got.classes.data()) == FCOS4J_OK,
+          "run_host: %s", fcos4j_last_error());
+    const std::string diff = compare(tie, ref, got);
+    CHECK(diff.empty(), "IoU tie, kernels vs reference: %s", diff.c_str());
+    fcos4j_postprocessor_destroy(h);
+  }
 
   for (int conv = 0; conv < 3; ++conv) {
     Case cs = smallCase(conv, 99 + conv);

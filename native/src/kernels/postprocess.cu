@@ -432,7 +432,7 @@ Status enqueue(const Params& params, const Shape& shape, DataType dtype, const v
   pl.half = dtype == DataType::kFloat16 ? 1 : 0;
   pl.thr = params.score_threshold;
   pl.logitThr = spec::logitPrefilter(conv, params.score_threshold);
-  pl.iouThr = params.iou_threshold;
+  pl.iouThr = spec::nmsIouThreshold(conv, params.iou_threshold);
   pl.iouOff = spec::iouOffset(conv);
   int blocks = 0;
   for (int l = 0; l < pl.L; ++l) {

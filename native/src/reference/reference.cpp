@@ -38,6 +38,7 @@ Status referenceRun(const Params& params, const Shape& shape, DataType dtype, co
   const float thr = params.score_threshold;
   const float logitThr = spec::logitPrefilter(conv, thr);
   const float off = spec::iouOffset(conv);
+  const float iouThr = spec::nmsIouThreshold(conv, params.iou_threshold);
 
   for (int n = 0; n < N; ++n) {
     const float* info = imageInfo + 4 * n;
@@ -120,7 +121,7 @@ Status referenceRun(const Params& params, const Shape& shape, DataType dtype, co
     for (size_t i = 0; i < all.size() && (int)kept.size() < K; ++i) {
       bool keep = true;
       for (int j : kept) {
-        if (all[j].cls == all[i].cls && spec::iouAbove(all[j].box, all[i].box, off, params.iou_threshold)) {
+        if (all[j].cls == all[i].cls && spec::iouAbove(all[j].box, all[i].box, off, iouThr)) {
           keep = false;
           break;
         }

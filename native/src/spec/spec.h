@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <math.h>
 
 #if defined(__CUDACC__)
@@ -154,6 +156,22 @@ FCOS4J_HD bool iouAbove(const float a[4], const float b[4], float offset, float 
   const float areaA = (a[2] - a[0] + offset) * (a[3] - a[1] + offset);
   const float areaB = (b[2] - b[0] + offset) * (b[3] - b[1] + offset);
   return inter / (areaA + areaB - inter) > thr;
+}
+
+/** The float NMS compares the float IoU with (`iou > value`, iouAbove). mmdet and fcos: the threshold itself
+ *  (they compare floats). torchvision compares with its threshold as a double, the decimal the user wrote:
+ *  taken as the shortest decimal that rounds to `thr`; when `thr` lies above it (0.6f > 0.6), `iou > decimal`
+ *  equals `iou >= thr`, i.e. `iou > nextafterf(thr, -inf)`. Host only; PostProcessConfig.nmsIouThreshold()
+ *  in Java computes the same value. */
+inline float nmsIouThreshold(int convention, float thr) {
+  if (convention != kTorchvision) return thr;
+  char text[32];
+  for (int digits = 1; digits <= 9; ++digits) {
+    std::snprintf(text, sizeof text, "%.*e", digits - 1, (double)thr);
+    const double decimal = std::strtod(text, nullptr);
+    if ((float)decimal == thr) return (double)thr > decimal ? nextafterf(thr, -INFINITY) : thr;
+  }
+  return thr;  // unreachable: 9 significant digits always round-trip a float
 }
 
 /** NMS ordering key for the candidate in concatenation slot `slot` (level-major, rank-minor): score

@@ -31,6 +31,30 @@ public record PostProcessConfig(Convention convention, float scoreThreshold, int
         }
     }
 
+    /**
+     * The float32 value NMS compares the (float32) IoU with, using {@code iou > value}. For mmdet and fcos it
+     * is {@link #iouThreshold} itself (mmcv and the FCOS repository compare floats). torchvision compares the
+     * float IoU with its threshold as a Python float, a double: {@code iou > 0.6} suppresses an IoU of exactly
+     * {@code 0.6f} (0.6000000238...). The double is taken to be the shortest decimal that rounds to
+     * {@link #iouThreshold} (what a user writes, e.g. 0.6); when the float lies above it, {@code iou > decimal}
+     * equals {@code iou >= iouThreshold}, i.e. {@code iou > Math.nextDown(iouThreshold)}. The native kernels use
+     * the same value (engines/POSTPROCESS.md, section 4).
+     */
+    public float nmsIouThreshold() {
+        if (convention != Convention.TORCHVISION) {
+            return iouThreshold;
+        }
+        java.math.BigDecimal exact = new java.math.BigDecimal(iouThreshold);
+        for (int digits = 1; digits <= 9; digits++) {
+            double decimal = exact.round(new java.math.MathContext(digits, java.math.RoundingMode.HALF_EVEN))
+                    .doubleValue();
+            if ((float) decimal == iouThreshold) {
+                return (double) iouThreshold > decimal ? Math.nextDown(iouThreshold) : iouThreshold;
+            }
+        }
+        return iouThreshold;  // unreachable: 9 significant digits always round-trip a float
+    }
+
     /** The convention's own test-time defaults (mmdet: 0.05 / 1000 / 0.5 / 100; fcos: 0.05 / 1000 / 0.6 / 100; torchvision: 0.2 / 1000 / 0.6 / 100). */
     public static PostProcessConfig defaults(Convention convention) {
         return switch (convention) {

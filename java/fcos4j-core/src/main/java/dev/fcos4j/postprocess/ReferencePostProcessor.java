@@ -71,7 +71,7 @@ public final class ReferencePostProcessor implements PostProcessor {
             case TORCHVISION -> TORCHVISION;
         };
         this.threshold = config.scoreThreshold();
-        this.iouThreshold = config.iouThreshold();
+        this.iouThreshold = config.nmsIouThreshold();
         this.nmsPre = config.nmsPre();
         this.maxDetections = config.maxDetections();
         this.staticBound = convention == TORCHVISION ? logitBound(squareBelow(threshold)) : logitBound(threshold);

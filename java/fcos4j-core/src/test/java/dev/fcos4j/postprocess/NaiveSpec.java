@@ -120,7 +120,12 @@ final class NaiveSpec {
                     float inter = iw * ih;
                     float areaA = (a.x2() - a.x1() + off) * (a.y2() - a.y1() + off);
                     float areaB = (b.x2() - b.x1() + off) * (b.y2() - b.y1() + off);
-                    if (inter / (areaA + areaB - inter) > cfg.iouThreshold()) {
+                    float iou = inter / (areaA + areaB - inter);
+                    // torchvision compares with its threshold as a double (the decimal the user wrote)
+                    boolean above = cfg.convention() == Convention.TORCHVISION
+                            ? (double) iou > Double.parseDouble(Float.toString(cfg.iouThreshold()))
+                            : iou > cfg.iouThreshold();
+                    if (above) {
                         keep = false;
                         break;
                     }

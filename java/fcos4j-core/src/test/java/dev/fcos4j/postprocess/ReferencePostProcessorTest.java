@@ -216,6 +216,21 @@ class ReferencePostProcessorTest {
     }
 
     @Test
+    void torchvisionSuppressesAnIouOfExactlyTheFloatThresholdAsItsDoubleCompareDoes() {
+        // A = [8,8,18,18], B = [8,8,18,14]: IoU 60/100 = 0.6f = 0.6000000238 > 0.6 (torchvision's double).
+        TestHeads h = heads().cls(0, 0, 0, 1, 1, 3f).reg(0, 0, 1, 1, 0, 0, 10, 10)   // point (8,8)
+                .cls(0, 0, 0, 1, 2, 2f).reg(0, 0, 1, 2, 8, 0, 2, 6);                   // y 1, x 2: point (16,8)
+        List<Detection> at06 = run(cfg(Convention.TORCHVISION).withIouThreshold(0.6f), h, UNSCALED);
+        assertEquals(1, at06.size(), () -> "torchvision: iou 0.6f > 0.6 suppresses: " + at06);
+        assertDet(at06.get(0), 8, 8, 18, 18, at06.get(0).score(), 0);
+        assertEquals(2, run(cfg(Convention.TORCHVISION).withIouThreshold(0.61f), h, UNSCALED).size());
+        assertEquals(Math.nextDown(0.6f), cfg(Convention.TORCHVISION).withIouThreshold(0.6f).nmsIouThreshold());
+        assertEquals(0.7f, cfg(Convention.TORCHVISION).withIouThreshold(0.7f).nmsIouThreshold(), "0.7f < 0.7");
+        assertEquals(0.5f, cfg(Convention.TORCHVISION).withIouThreshold(0.5f).nmsIouThreshold(), "exact");
+        assertEquals(0.6f, cfg(Convention.MMDET).withIouThreshold(0.6f).nmsIouThreshold(), "mmcv compares floats");
+    }
+
+    @Test
     void nmsSuppressesSameClassOnly() {
         List<Detection> same = run(cfg(Convention.MMDET).withIouThreshold(0.49f), overlapping(Convention.MMDET, 0), UNSCALED);
         assertEquals(1, same.size());
