@@ -56,7 +56,7 @@ final class Natives {
             String detail = chain(e);
             if (detail.contains("libcuda.so")) {
                 throw new BackendUnavailableException("no CUDA driver (libcuda.so.1) on this machine: the TensorRT "
-                        + "backend needs an NVIDIA GPU and its driver; use the cpu backend here (" + detail + ")", e);
+                        + "backend needs an NVIDIA GPU and its driver; use the cpu backend here (" + root(e) + ")", e);
             }
             if (detail.contains("libcudart.so")) {
                 throw new BackendUnavailableException("the CUDA runtime library (libcudart.so.13) was not found: install "
@@ -91,6 +91,15 @@ final class Natives {
         }
         runtime = r;
         logger = l;
+    }
+
+    /** The innermost cause's message (the dynamic linker's own words). */
+    static String root(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return String.valueOf(t.getMessage());
     }
 
     /** The messages of an error and its causes, joined. */

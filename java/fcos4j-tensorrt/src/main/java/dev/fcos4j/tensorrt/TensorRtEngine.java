@@ -422,7 +422,7 @@ final class TensorRtEngine {
                 throw new ModelContractException("model " + onnx + ": input '" + ModelContract.INPUT + "' has rank "
                         + declared.length + ", expected float32 [N,3,H,W]");
             }
-            long[][] bounds = profileBounds(declared, o);
+            long[][] bounds = o.profileBounds(declared);
             IOptimizationProfile profile = builder.createOptimizationProfile();
             boolean ok = profile.setDimensions(ModelContract.INPUT, OptProfileSelector.kMIN, dims(bounds[0]))
                     && profile.setDimensions(ModelContract.INPUT, OptProfileSelector.kOPT, dims(bounds[1]))
@@ -456,26 +456,6 @@ final class TensorRtEngine {
                 }
             }
         }
-    }
-
-    /**
-     * min / opt / max shapes of {@code images}: dynamic dimensions get [1..maxBatch] and [32..max] (opt: batch 1,
-     * {@link TensorRtOptions#optHeight()} x {@link TensorRtOptions#optWidth()}); fixed ones stay as exported.
-     */
-    static long[][] profileBounds(long[] declared, TensorRtOptions o) {
-        long[] min = new long[4];
-        long[] opt = new long[4];
-        long[] max = new long[4];
-        long[][] ranges = {{1, 1, o.maxBatch()}, {3, 3, 3},
-                {TensorRtOptions.MIN_SIDE, o.optHeight(), o.maxHeight()},
-                {TensorRtOptions.MIN_SIDE, o.optWidth(), o.maxWidth()}};
-        for (int i = 0; i < 4; i++) {
-            boolean fixed = declared[i] >= 0;
-            min[i] = fixed ? declared[i] : ranges[i][0];
-            opt[i] = fixed ? declared[i] : ranges[i][1];
-            max[i] = fixed ? declared[i] : ranges[i][2];
-        }
-        return new long[][] {min, opt, max};
     }
 
     private static void writeAtomically(Path target, Pointer data, long size) {

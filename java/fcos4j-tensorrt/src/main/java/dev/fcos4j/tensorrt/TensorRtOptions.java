@@ -142,4 +142,25 @@ public record TensorRtOptions(Precision precision, Path engineCache, int maxBatc
     public int optWidth() {
         return maxWidth;
     }
+
+    /**
+     * The optimization profile of input {@code images} [N,3,H,W] for its declared dimensions ({@code -1} = dynamic),
+     * as {min, opt, max}: dynamic dimensions get [1..maxBatch] and [32..max] (opt: batch 1, {@link #optHeight()} x
+     * {@link #optWidth()}); fixed ones stay as exported.
+     */
+    public long[][] profileBounds(long[] declared) {
+        long[] min = new long[4];
+        long[] opt = new long[4];
+        long[] max = new long[4];
+        long[][] ranges = {{1, 1, maxBatch}, {3, 3, 3},
+                {MIN_SIDE, optHeight(), maxHeight},
+                {MIN_SIDE, optWidth(), maxWidth}};
+        for (int i = 0; i < 4; i++) {
+            boolean fixed = declared[i] >= 0;
+            min[i] = fixed ? declared[i] : ranges[i][0];
+            opt[i] = fixed ? declared[i] : ranges[i][1];
+            max[i] = fixed ? declared[i] : ranges[i][2];
+        }
+        return new long[][] {min, opt, max};
+    }
 }
