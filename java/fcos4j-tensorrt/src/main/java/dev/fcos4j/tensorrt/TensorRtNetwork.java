@@ -353,7 +353,11 @@ public final class TensorRtNetwork implements Network {
             try {
                 // The context's scratch memory is ours to allocate, so that it is freed on close even though the
                 // binding cannot delete the context object itself.
-                c = engine.resident.engine().createExecutionContext(ExecutionContextAllocationStrategy.kUSER_MANAGED);
+                // One context creation at a time per engine: TensorRT does not promise more.
+                synchronized (engine.resident) {
+                    c = engine.resident.engine().createExecutionContext(
+                            ExecutionContextAllocationStrategy.kUSER_MANAGED);
+                }
                 if (c == null || c.isNull()) {
                     throw new NativeLibraryException("TensorRT could not create an execution context for "
                             + engine.plan + log.said(mark));
