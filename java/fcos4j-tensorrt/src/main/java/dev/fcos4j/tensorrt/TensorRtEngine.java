@@ -371,7 +371,12 @@ final class TensorRtEngine {
         return 4;
     }
 
-    /** Builds a plan from an ONNX file into {@code plan} (written atomically). */
+    /**
+     * Builds a plan from an ONNX file into {@code plan} (written atomically). fp16 uses {@code BuilderFlag.kFP16},
+     * deprecated since TensorRT 10.12 in favour of strongly typed networks (which would need an fp16 ONNX), and still
+     * honoured by TensorRT 10.
+     */
+    @SuppressWarnings("deprecation")
     private static void build(Path onnx, TensorRtOptions o, Path plan) {
         TensorRtLogger log = Natives.logger();
         long mark = log.mark();
