@@ -32,7 +32,11 @@ final class Natives {
     private Natives() {
     }
 
-    /** Loads everything (first call) or rethrows the first failure. */
+    /**
+     * Loads everything (first call) or rethrows the first failure: the CUDA runtime binding, then checks that a
+     * device is there (before TensorRT, whose own CUDA initialization would only log a less clear error), then
+     * TensorRT and its ONNX parser.
+     */
     static synchronized void load() {
         if (logger != null) {
             return;
@@ -42,6 +46,7 @@ final class Natives {
         }
         try {
             loadCuda();
+            deviceCount();
             loadTensorRt();
         } catch (BackendUnavailableException e) {
             failure = e;
@@ -53,18 +58,18 @@ final class Natives {
         try {
             Loader.load(org.bytedeco.cuda.global.cudart.class);
         } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
-            String detail = chain(e);
-            if (detail.contains("libcuda.so")) {
+            String lib = LinkErrors.missingLibrary(e);
+            if (lib != null && lib.startsWith("libcuda.so")) {
                 throw new BackendUnavailableException("no CUDA driver (libcuda.so.1) on this machine: the TensorRT "
-                        + "backend needs an NVIDIA GPU and its driver; use the cpu backend here (" + root(e) + ")", e);
+                        + "backend needs an NVIDIA GPU and its driver; use the cpu backend here (" + LinkErrors.root(e) + ")", e);
             }
-            if (detail.contains("libcudart.so")) {
-                throw new BackendUnavailableException("the CUDA runtime library (libcudart.so.13) was not found: install "
-                        + "CUDA 13 or put its lib64 directory on LD_LIBRARY_PATH (docs/TENSORRT-JAVA.md) (" + detail + ")",
-                        e);
+            if (lib != null) {
+                throw new BackendUnavailableException("the CUDA runtime library " + lib + " was not found: install "
+                        + "CUDA 13 or put its lib64 directory on LD_LIBRARY_PATH (docs/TENSORRT-JAVA.md) (" + LinkErrors.root(e)
+                        + ")", e);
             }
             throw new BackendUnavailableException("the CUDA runtime binding (jnicudart, org.bytedeco:cuda) could not be "
-                    + "loaded: " + detail, e);
+                    + "loaded: " + LinkErrors.chain(e), e);
         }
     }
 
@@ -73,11 +78,21 @@ final class Natives {
             Loader.load(nvinfer.class);
             Loader.load(nvonnxparser.class);
         } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
-            String detail = chain(e);
-            String lib = detail.contains("libnvonnxparser") ? "libnvonnxparser.so.10" : "libnvinfer.so.10";
-            throw new BackendUnavailableException("TensorRT 10 (" + lib + ") could not be loaded: add "
-                    + "org.bytedeco:tensorrt:10.15-1.5.13:linux-x86_64-redist to the class path (mvn -Pgpu) or install "
-                    + "TensorRT 10.15 on the library path (docs/TENSORRT-JAVA.md) (" + detail + ")", e);
+            String lib = LinkErrors.missingLibrary(e);
+            if (lib != null && (lib.startsWith("libnvinfer") || lib.startsWith("libnvonnxparser"))) {
+                throw new BackendUnavailableException("TensorRT 10 (" + lib + ") could not be loaded: add "
+                        + "org.bytedeco:tensorrt:10.15-1.5.13:linux-x86_64-redist to the class path (mvn -Pgpu) or "
+                        + "install TensorRT 10.15 on the library path (docs/TENSORRT-JAVA.md) (" + LinkErrors.root(e) + ")", e);
+            }
+            if (lib != null) {
+                // The JavaCPP TensorRT binding initializes its cuBLAS, cuDNN and NVRTC bindings too.
+                throw new BackendUnavailableException("the JavaCPP TensorRT binding needs " + lib + ": it also loads the "
+                        + "cuBLAS, cuDNN and NVRTC bindings, so CUDA 13's libcublas, libcublasLt and libnvrtc and cuDNN 9 "
+                        + "must be on the library path (or org.bytedeco:cuda:13.1-9.19-1.5.13:linux-x86_64-redist on the "
+                        + "class path, mvn -Pcuda-redist; docs/TENSORRT-JAVA.md) (" + LinkErrors.root(e) + ")", e);
+            }
+            throw new BackendUnavailableException("the TensorRT binding (org.bytedeco:tensorrt) could not be loaded: "
+                    + LinkErrors.chain(e), e);
         }
         version = EngineCacheKey.versionString(nvinfer.getInferLibVersion());
         if (!version.startsWith("10.")) {
@@ -91,27 +106,6 @@ final class Natives {
         }
         runtime = r;
         logger = l;
-    }
-
-    /** The innermost cause's message (the dynamic linker's own words). */
-    static String root(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return String.valueOf(t.getMessage());
-    }
-
-    /** The messages of an error and its causes, joined. */
-    static String chain(Throwable e) {
-        StringBuilder b = new StringBuilder();
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            b.append(b.length() == 0 ? "" : "; caused by ").append(t);
-            if (t.getCause() == t) {
-                break;
-            }
-        }
-        return b.toString();
     }
 
     static TensorRtLogger logger() {
@@ -129,12 +123,11 @@ final class Natives {
     }
 
     /**
-     * Makes {@code device} current on the calling thread (CUDA's current device is per thread).
+     * The number of CUDA devices.
      *
-     * @throws BackendUnavailableException no device or an unusable driver
-     * @throws ConfigurationException      the index is beyond the devices present
+     * @throws BackendUnavailableException no device, or a driver the runtime cannot use
      */
-    static void useDevice(int device) {
+    static int deviceCount() {
         int[] count = new int[1];
         int status = cudaGetDeviceCount(count);
         if (status != 0) {
@@ -143,9 +136,20 @@ final class Natives {
         if (count[0] == 0) {
             throw new BackendUnavailableException("no CUDA device on this machine (cudaGetDeviceCount = 0)");
         }
-        if (device >= count[0]) {
+        return count[0];
+    }
+
+    /**
+     * Makes {@code device} current on the calling thread (CUDA's current device is per thread).
+     *
+     * @throws BackendUnavailableException no device or an unusable driver
+     * @throws ConfigurationException      the index is beyond the devices present
+     */
+    static void useDevice(int device) {
+        int count = deviceCount();
+        if (device >= count) {
             throw new ConfigurationException("TensorRT option device " + device + " is out of range: this machine has "
-                    + count[0] + " CUDA device(s), 0.." + (count[0] - 1));
+                    + count + " CUDA device(s), 0.." + (count - 1));
         }
         check(cudaSetDevice(device), "cudaSetDevice(" + device + ")");
     }
