@@ -13,7 +13,7 @@ import java.util.Objects;
 
 /**
  * What an engine built from an ONNX file depends on, and the cache file name made of it:
- * {@code <model-sha256>-<precision>-b<maxBatch>h<maxHeight>w<maxWidth>-trt<version>-sm<major><minor>.plan}. A plan
+ * {@code <model-sha256>-<precision>-b<maxBatch>h<maxHeight>w<maxWidth>p<profiles>-trt<version>-sm<major><minor>.plan}. A plan
  * is only valid for the TensorRT version and GPU architecture that built it, so both are part of the name.
  *
  * @param modelSha256     SHA-256 of the ONNX file's bytes, lower-case hex
@@ -21,12 +21,13 @@ import java.util.Objects;
  * @param maxBatch        profile's largest batch
  * @param maxHeight       profile's largest input height
  * @param maxWidth        profile's largest input width
+ * @param profiles        number of (identical) optimization profiles, one per execution context
  * @param tensorRtVersion the TensorRT library's version, e.g. "10.15.1"
  * @param computeMajor    the GPU's compute capability, major
  * @param computeMinor    the GPU's compute capability, minor
  */
 public record EngineCacheKey(String modelSha256, Precision precision, int maxBatch, int maxHeight, int maxWidth,
-                             String tensorRtVersion, int computeMajor, int computeMinor) {
+                             int profiles, String tensorRtVersion, int computeMajor, int computeMinor) {
     public EngineCacheKey {
         Objects.requireNonNull(modelSha256, "modelSha256");
         Objects.requireNonNull(precision, "precision");
@@ -40,12 +41,12 @@ public record EngineCacheKey(String modelSha256, Precision precision, int maxBat
     public static EngineCacheKey of(Path model, TensorRtOptions options, String tensorRtVersion, int computeMajor,
                                     int computeMinor) {
         return new EngineCacheKey(sha256(model), options.precision(), options.maxBatch(), options.maxHeight(),
-                options.maxWidth(), tensorRtVersion, computeMajor, computeMinor);
+                options.maxWidth(), options.contexts(), tensorRtVersion, computeMajor, computeMinor);
     }
 
-    /** The profile part of the name: {@code b8h1344w1344}. */
+    /** The profile part of the name: {@code b8h1344w1344p1}. */
     public String profile() {
-        return "b" + maxBatch + "h" + maxHeight + "w" + maxWidth;
+        return "b" + maxBatch + "h" + maxHeight + "w" + maxWidth + "p" + profiles;
     }
 
     /** The cache file name. */

@@ -73,7 +73,7 @@ final class TensorRtEngine {
 
     /** One deserialized engine and what was read from it once. */
     record Resident(ICudaEngine engine, Map<String, TensorSpec> inputs, Map<String, TensorSpec> outputs,
-                    Map<String, Integer> elementBytes, Profile profile, long contextMemory) {
+                    Map<String, Integer> elementBytes, Profile profile, int profiles, long contextMemory) {
     }
 
     final Path source;
@@ -160,7 +160,7 @@ final class TensorRtEngine {
         ModelMetadata fromSidecar = metadataOf(props, sidecar.toString());
         synchronized (RESIDENT) {
             Resident r = resident(plan, plan.toString());
-            checkGiven(plan, options, r.profile, props.get(KEY_PRECISION));
+            checkGiven(plan, options, r.profile, r.profiles, props.get(KEY_PRECISION));
             ModelMetadata meta = ModelContract.validate(plan.toString(), r.inputs.values(), r.outputs.values(),
                     fromSidecar);
             Precision precision = props.containsKey(KEY_PRECISION) ? Precision.parse(props.get(KEY_PRECISION))
@@ -170,7 +170,7 @@ final class TensorRtEngine {
     }
 
     /** Options given explicitly must match what a ready-made plan was built for. */
-    private static void checkGiven(Path plan, TensorRtOptions o, Profile p, String precision) {
+    private static void checkGiven(Path plan, TensorRtOptions o, Profile p, int profiles, String precision) {
         List<String> clashes = new ArrayList<>();
         if (o.given().contains(TensorRtOptions.MAX_BATCH) && o.maxBatch() != p.maxBatch) {
             clashes.add(TensorRtOptions.MAX_BATCH + " " + o.maxBatch() + " (the engine's is " + p.maxBatch + ")");
@@ -180,6 +180,10 @@ final class TensorRtEngine {
         }
         if (o.given().contains(TensorRtOptions.MAX_WIDTH) && o.maxWidth() != p.maxWidth) {
             clashes.add(TensorRtOptions.MAX_WIDTH + " " + o.maxWidth() + " (the engine's is " + p.maxWidth + ")");
+        }
+        if (o.given().contains(TensorRtOptions.CONTEXTS) && o.contexts() > profiles) {
+            clashes.add(TensorRtOptions.CONTEXTS + " " + o.contexts() + " (the engine has " + profiles
+                    + " optimization profile(s), one per context)");
         }
         if (o.given().contains(TensorRtOptions.PRECISION) && precision != null
                 && !o.precision().id().equals(precision)) {
@@ -312,7 +316,8 @@ final class TensorRtEngine {
         if (profile == null) {
             profile = new Profile(1, 1, 1, 1, 1, 1); // validation reports the input problem
         }
-        return new Resident(engine, inputs, outputs, bytes, profile, engine.getDeviceMemorySizeV2());
+        return new Resident(engine, inputs, outputs, bytes, profile, Math.max(1, engine.getNbOptimizationProfiles()),
+                engine.getDeviceMemorySizeV2());
     }
 
     private static long[] dims(Dims64 d) {
@@ -428,24 +433,23 @@ final class TensorRtEngine {
                         + declared.length + ", expected float32 [N,3,H,W]");
             }
             long[][] bounds = o.profileBounds(declared);
-            IOptimizationProfile profile = builder.createOptimizationProfile();
-            boolean ok = profile.setDimensions(ModelContract.INPUT, OptProfileSelector.kMIN, dims(bounds[0]))
-                    && profile.setDimensions(ModelContract.INPUT, OptProfileSelector.kOPT, dims(bounds[1]))
-                    && profile.setDimensions(ModelContract.INPUT, OptProfileSelector.kMAX, dims(bounds[2]));
-            if (!ok) {
-                throw new NativeLibraryException("TensorRT refused the optimization profile for '" + ModelContract.INPUT
-                        + "' of " + onnx + log.said(mark));
-            }
             config = builder.createBuilderConfig();
+            // One identical profile per execution context: TensorRT lets a profile serve one context at a time.
+            for (int k = 0; k < o.contexts(); k++) {
+                IOptimizationProfile profile = builder.createOptimizationProfile();
+                boolean ok = profile.setDimensions(ModelContract.INPUT, OptProfileSelector.kMIN, dims(bounds[0]))
+                        && profile.setDimensions(ModelContract.INPUT, OptProfileSelector.kOPT, dims(bounds[1]))
+                        && profile.setDimensions(ModelContract.INPUT, OptProfileSelector.kMAX, dims(bounds[2]));
+                if (!ok || config.addOptimizationProfile(profile) < 0) {
+                    throw new NativeLibraryException("TensorRT refused optimization profile " + k + " for '"
+                            + ModelContract.INPUT + "' of " + onnx + log.said(mark));
+                }
+            }
             if (o.precision() == Precision.FP16) {
                 config.setFlag(BuilderFlag.kFP16);
             } else {
                 // TF32 is on by default and would move fp32 results by ~1e-3: fp32 means IEEE float32 here.
                 config.clearFlag(BuilderFlag.kTF32);
-            }
-            if (config.addOptimizationProfile(profile) < 0) {
-                throw new NativeLibraryException("TensorRT refused the optimization profile of " + onnx
-                        + log.said(mark));
             }
             serialized = builder.buildSerializedNetwork(network, config);
             if (serialized == null || serialized.isNull() || serialized.size() == 0) {

@@ -49,7 +49,7 @@ import static org.bytedeco.cuda.global.cudart.cudaStreamSynchronize;
  * A contract model run by TensorRT on an NVIDIA GPU.
  *
  * <p>Each {@link #run} borrows a <em>slot</em> from a pool (at most {@code contexts} of them): an execution context
- * (its device memory allocated here), a CUDA stream, device buffers for the input and the head outputs, and pinned
+ * on its own optimization profile (its device memory allocated here), a CUDA stream, device buffers for the input and the head outputs, and pinned
  * host buffers (cudaHostAlloc) for the input staging and the outputs. The run copies the batch into pinned memory,
  * enqueues host-to-device copy, {@code enqueueV3} and device-to-host copies of the 3L head outputs on the stream, and
  * synchronizes the stream once. The returned {@link NetworkOutput}'s tensors are views of the slot's pinned memory;
@@ -80,6 +80,8 @@ public final class TensorRtNetwork implements Network {
     private final Semaphore permits;
     private final ConcurrentLinkedQueue<Slot> idle = new ConcurrentLinkedQueue<>();
     private final Set<Slot> slots = new HashSet<>();
+    /** Optimization profiles not held by a slot (guarded by {@code slots}); one profile serves one context. */
+    private final java.util.ArrayDeque<Integer> freeProfiles = new java.util.ArrayDeque<>();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private volatile boolean closed;
 
@@ -96,7 +98,11 @@ public final class TensorRtNetwork implements Network {
             }
         }
         this.extraOutputs = List.copyOf(extra);
-        this.permits = new Semaphore(options.contexts(), true);
+        int contexts = Math.min(options.contexts(), engine.resident.profiles());
+        for (int k = 0; k < contexts; k++) {
+            freeProfiles.add(k);
+        }
+        this.permits = new Semaphore(contexts, true);
     }
 
     /**
@@ -173,7 +179,18 @@ public final class TensorRtNetwork implements Network {
                 Natives.useDevice(options.device());
                 slot = idle.poll();
                 if (slot == null) {
-                    slot = new Slot();
+                    int profile;
+                    synchronized (slots) {
+                        profile = freeProfiles.remove(); // a permit guarantees one
+                    }
+                    try {
+                        slot = new Slot(profile);
+                    } catch (RuntimeException e) {
+                        synchronized (slots) {
+                            freeProfiles.add(profile);
+                        }
+                        throw e;
+                    }
                     synchronized (slots) {
                         slots.add(slot);
                     }
@@ -236,7 +253,13 @@ public final class TensorRtNetwork implements Network {
                 return;
             }
         }
-        slot.free();
+        try {
+            slot.free();
+        } finally {
+            synchronized (slots) {
+                freeProfiles.add(slot.profile);
+            }
+        }
     }
 
     /** Waits for runs in flight, frees idle slots (outstanding outputs free theirs on close); idempotent. */
@@ -327,6 +350,7 @@ public final class TensorRtNetwork implements Network {
 
     /** An execution context with its stream and buffers; used by one run at a time. */
     private final class Slot {
+        private final int profile;
         private final IExecutionContext context;
         private final CUstream_st stream;
         private final Pointer contextMemory;
@@ -341,7 +365,8 @@ public final class TensorRtNetwork implements Network {
         private long hostOutBytes;
         private boolean freed;
 
-        Slot() {
+        Slot(int profile) {
+            this.profile = profile;
             TensorRtLogger log = Natives.logger();
             long mark = log.mark();
             CUstream_st s = new CUstream_st();
@@ -366,9 +391,9 @@ public final class TensorRtNetwork implements Network {
                     mem = deviceAlloc(bytes, "the execution context of " + engine.plan.getFileName());
                     c.setDeviceMemoryV2(mem, bytes);
                 }
-                if (!c.setOptimizationProfileAsync(0, stream)) {
-                    throw new NativeLibraryException("TensorRT could not select optimization profile 0 of "
-                            + engine.plan + log.said(mark));
+                if (!c.setOptimizationProfileAsync(profile, stream)) {
+                    throw new NativeLibraryException("TensorRT could not select optimization profile " + profile
+                            + " of " + engine.plan + log.said(mark));
                 }
             } catch (RuntimeException e) {
                 if (mem != null) {

@@ -19,7 +19,9 @@ import java.util.Set;
  * @param maxHeight   largest padded input height ({@code max_height}, a multiple of 32 in 32..8192; default 1344)
  * @param maxWidth    largest padded input width ({@code max_width}, likewise; default 1344)
  * @param device      CUDA device index ({@code device}; default 0)
- * @param contexts    execution contexts (concurrent runs) at most ({@code contexts}, 1..64; default 2)
+ * @param contexts    execution contexts, i.e. runs at once ({@code contexts}, 1..16; default 1). TensorRT lets one
+ *                    optimization profile serve one context at a time, so an engine is built with this many
+ *                    identical profiles
  * @param given       the keys set explicitly (a {@code .plan} file checks them against its own profile)
  */
 public record TensorRtOptions(Precision precision, Path engineCache, int maxBatch, int maxHeight, int maxWidth,
@@ -45,13 +47,13 @@ public record TensorRtOptions(Precision precision, Path engineCache, int maxBatc
         side(MAX_HEIGHT, maxHeight);
         side(MAX_WIDTH, maxWidth);
         range(DEVICE, device, 0, 1023);
-        range(CONTEXTS, contexts, 1, 64);
+        range(CONTEXTS, contexts, 1, 16);
         given = Set.copyOf(given);
     }
 
-    /** The defaults: fp32, the user cache directory, batch 8, 1344 x 1344, device 0, 2 contexts. */
+    /** The defaults: fp32, the user cache directory, batch 8, 1344 x 1344, device 0, 1 context. */
     public static TensorRtOptions defaults() {
-        return new TensorRtOptions(Precision.FP32, defaultCache(), 8, 1344, 1344, 0, 2, Set.of());
+        return new TensorRtOptions(Precision.FP32, defaultCache(), 8, 1344, 1344, 0, 1, Set.of());
     }
 
     /** {@code ~/.cache/fcos4j/tensorrt} ({@code $XDG_CACHE_HOME/fcos4j/tensorrt} when that is set). */

@@ -37,7 +37,10 @@ class EngineCacheKeyTest {
         TensorRtOptions o = TensorRtOptions.parse(Map.of("precision", "fp16", "max_batch", "4", "max_height", "800",
                 "max_width", "1344"));
         EngineCacheKey k = EngineCacheKey.of(f, o, "10.15.1", 8, 6);
-        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad-fp16-b4h800w1344-trt10.15.1-sm86.plan",
+        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad-fp16-b4h800w1344p3-trt10.15.1-sm86.plan",
+                EngineCacheKey.of(f, TensorRtOptions.parse(Map.of("precision", "fp16", "max_batch", "4",
+                        "max_height", "800", "contexts", "3")), "10.15.1", 8, 6).fileName());
+        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad-fp16-b4h800w1344p1-trt10.15.1-sm86.plan",
                 k.fileName());
     }
 
@@ -45,15 +48,16 @@ class EngineCacheKeyTest {
     void everyIngredientChangesTheName() {
         String sha = "0".repeat(64);
         List<EngineCacheKey> keys = List.of(
-                new EngineCacheKey(sha, Precision.FP32, 8, 1344, 1344, "10.15.1", 8, 6),
-                new EngineCacheKey("1" + "0".repeat(63), Precision.FP32, 8, 1344, 1344, "10.15.1", 8, 6),
-                new EngineCacheKey(sha, Precision.FP16, 8, 1344, 1344, "10.15.1", 8, 6),
-                new EngineCacheKey(sha, Precision.FP32, 4, 1344, 1344, "10.15.1", 8, 6),
-                new EngineCacheKey(sha, Precision.FP32, 8, 800, 1344, "10.15.1", 8, 6),
-                new EngineCacheKey(sha, Precision.FP32, 8, 1344, 800, "10.15.1", 8, 6),
-                new EngineCacheKey(sha, Precision.FP32, 8, 1344, 1344, "10.16.0", 8, 6),
-                new EngineCacheKey(sha, Precision.FP32, 8, 1344, 1344, "10.15.1", 9, 0),
-                new EngineCacheKey(sha, Precision.FP32, 8, 1344, 1344, "10.15.1", 8, 9));
+                new EngineCacheKey(sha, Precision.FP32, 8, 1344, 1344, 1, "10.15.1", 8, 6),
+                new EngineCacheKey("1" + "0".repeat(63), Precision.FP32, 8, 1344, 1344, 1, "10.15.1", 8, 6),
+                new EngineCacheKey(sha, Precision.FP16, 8, 1344, 1344, 1, "10.15.1", 8, 6),
+                new EngineCacheKey(sha, Precision.FP32, 4, 1344, 1344, 1, "10.15.1", 8, 6),
+                new EngineCacheKey(sha, Precision.FP32, 8, 800, 1344, 1, "10.15.1", 8, 6),
+                new EngineCacheKey(sha, Precision.FP32, 8, 1344, 800, 1, "10.15.1", 8, 6),
+                new EngineCacheKey(sha, Precision.FP32, 8, 1344, 1344, 2, "10.15.1", 8, 6),
+                new EngineCacheKey(sha, Precision.FP32, 8, 1344, 1344, 1, "10.16.0", 8, 6),
+                new EngineCacheKey(sha, Precision.FP32, 8, 1344, 1344, 1, "10.15.1", 9, 0),
+                new EngineCacheKey(sha, Precision.FP32, 8, 1344, 1344, 1, "10.15.1", 8, 9));
         Set<String> names = new HashSet<>();
         for (EngineCacheKey k : keys) {
             names.add(k.fileName());
@@ -75,7 +79,7 @@ class EngineCacheKeyTest {
         ConfigurationException e = assertThrows(ConfigurationException.class, () -> EngineCacheKey.sha256(missing));
         assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
         assertThrows(IllegalArgumentException.class,
-                () -> new EngineCacheKey("ABC", Precision.FP32, 1, 32, 32, "10.15.1", 8, 6));
+                () -> new EngineCacheKey("ABC", Precision.FP32, 1, 32, 32, 1, "10.15.1", 8, 6));
     }
 
     @Test

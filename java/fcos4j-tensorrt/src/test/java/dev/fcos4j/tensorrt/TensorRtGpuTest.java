@@ -174,9 +174,11 @@ class TensorRtGpuTest {
     }
 
     @Test
-    void asyncDetectionsAgreeWithSyncOnes() throws Exception {
+    void asyncDetectionsOnTwoContextsAgreeWithSyncOnes() throws Exception {
         List<BufferedImage> imgs = images();
-        try (Detector gpu = detector(Backend.GPU_TENSORRT, "fp32")) {
+        // Two contexts (an engine with two identical profiles) and two executor threads: runs overlap.
+        try (Detector gpu = Detector.builder().modelPath(model).backend(Backend.GPU_TENSORRT).asyncThreads(2)
+                .backendOption("engine_cache", cache.toString()).backendOption("contexts", "2").build()) {
             List<List<Detection>> sync = singles(gpu, imgs);
             List<CompletableFuture<List<Detection>>> futures = new ArrayList<>();
             for (BufferedImage img : imgs) {
@@ -187,6 +189,7 @@ class TensorRtGpuTest {
                 async.add(f.get());
             }
             assertAgree(sync, async, FP32, "async");
+            assertTrue(TensorRtNetwork.openContexts() <= 2, "at most the configured contexts");
         }
     }
 
@@ -201,7 +204,7 @@ class TensorRtGpuTest {
             assertTrue(first.builtEngine(), "an empty cache builds");
             plan = first.planPath();
             assertEquals(own, plan.getParent());
-            assertTrue(plan.getFileName().toString().startsWith(EngineCacheKey.sha256(model) + "-fp32-b2h1344w1344-trt10."),
+            assertTrue(plan.getFileName().toString().startsWith(EngineCacheKey.sha256(model) + "-fp32-b2h1344w1344p1-trt10."),
                     plan.toString());
             size = Files.size(plan);
             time = Files.getLastModifiedTime(plan);

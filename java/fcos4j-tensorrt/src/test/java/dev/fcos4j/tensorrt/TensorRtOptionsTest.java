@@ -21,7 +21,7 @@ class TensorRtOptionsTest {
         assertEquals(1344, o.maxHeight());
         assertEquals(1344, o.maxWidth());
         assertEquals(0, o.device());
-        assertEquals(2, o.contexts());
+        assertEquals(1, o.contexts());
         assertTrue(o.engineCache().endsWith(Path.of("fcos4j", "tensorrt")), o.engineCache().toString());
         assertEquals(Set.of(), o.given());
     }
@@ -67,7 +67,7 @@ class TensorRtOptionsTest {
                 {"max_height", "1000", "multiple of 32"},
                 {"max_width", "16", "32..8192"},
                 {"device", "-1", "0..1023"},
-                {"contexts", "65", "1..64"},
+                {"contexts", "17", "1..16"},
                 {"engine_cache", " ", "directory"},
         };
         for (String[] c : cases) {
