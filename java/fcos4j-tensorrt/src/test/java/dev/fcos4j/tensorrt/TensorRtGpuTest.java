@@ -174,6 +174,17 @@ class TensorRtGpuTest {
     }
 
     @Test
+    void theDetectorSplitsBatchesAtTheEnginesMaximum() {
+        List<BufferedImage> imgs = images();
+        // Engine max_batch 2 under a detector asking for 8: chunks of 2, 2, 2, like a CPU detector with maxBatch 2.
+        try (Detector cpu = Detector.builder().modelPath(model).intraOpThreads(1).maxBatch(2).build();
+             Detector gpu = Detector.builder().modelPath(model).backend(Backend.GPU_TENSORRT).maxBatch(8)
+                     .backendOption("engine_cache", cache.toString()).backendOption("max_batch", "2").build()) {
+            assertAgree(cpu.detectBatchImages(imgs), gpu.detectBatchImages(imgs), FP32, "chunks of 2");
+        }
+    }
+
+    @Test
     void asyncDetectionsOnTwoContextsAgreeWithSyncOnes() throws Exception {
         List<BufferedImage> imgs = images();
         // Two contexts (an engine with two identical profiles) and two executor threads: runs overlap.
