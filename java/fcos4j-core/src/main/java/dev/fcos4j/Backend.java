@@ -8,7 +8,8 @@ public enum Backend {
     CPU,
     /**
      * A TensorRT engine on an NVIDIA GPU. Needs a {@link dev.fcos4j.contract.NetworkFactory} for this backend on
-     * the class path (the fcos4j-native module registers one through {@link java.util.ServiceLoader}).
+     * the class path (the fcos4j-tensorrt module registers one through {@link java.util.ServiceLoader}); options
+     * go through {@link Detector.Builder#backendOption} (docs/TENSORRT-JAVA.md).
      */
     GPU_TENSORRT
 }

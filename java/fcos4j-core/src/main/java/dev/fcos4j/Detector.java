@@ -75,7 +75,8 @@ public final class Detector implements AutoCloseable {
         this.metadata = network.metadata().withPostprocess(post);
         this.preprocessor = new Preprocessor(metadata.preprocess());
         this.postProcessor = postProcessorFactory.apply(metadata);
-        this.maxBatch = maxBatch;
+        // A GPU engine is built for a batch range: never hand it more than its maximum.
+        this.maxBatch = Math.min(maxBatch, network.maxBatch());
         this.name = name;
         AtomicInteger ids = new AtomicInteger();
         ThreadFactory threads = r -> {
@@ -347,7 +348,12 @@ public final class Detector implements AutoCloseable {
             return this;
         }
 
-        /** A backend-specific option, passed to the GPU backend's {@link NetworkFactory}; ignored by CPU. */
+        /**
+         * A backend-specific option, passed to the GPU backend's {@link NetworkFactory}; ignored by CPU. For
+         * {@link Backend#GPU_TENSORRT}: {@code precision} (fp32, fp16), {@code engine_cache} (a directory),
+         * {@code max_batch}, {@code max_height}, {@code max_width}, {@code device}, {@code contexts}
+         * (docs/TENSORRT-JAVA.md). Unknown keys fail when the detector is built.
+         */
         public Builder backendOption(String key, String value) {
             backendOptions.put(Objects.requireNonNull(key), Objects.requireNonNull(value));
             return this;
@@ -391,8 +397,8 @@ public final class Detector implements AutoCloseable {
                     return f.open(modelPath, Map.copyOf(backendOptions));
                 }
             }
-            throw new NativeLibraryException("no " + backend + " backend is on the class path (add the fcos4j-native "
-                    + "module, which provides it)");
+            throw new BackendUnavailableException("no " + backend + " backend is on the class path (add the "
+                    + "fcos4j-tensorrt module, which provides it)");
         }
 
         private PostProcessConfig resolvePostProcess(PostProcessConfig fromModel) {

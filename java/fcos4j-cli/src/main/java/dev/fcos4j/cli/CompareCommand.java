@@ -1,6 +1,5 @@
 package dev.fcos4j.cli;
 
-import dev.fcos4j.Backend;
 import dev.fcos4j.Detection;
 import dev.fcos4j.Detector;
 import dev.fcos4j.eval.DetectionAgreement;
@@ -38,13 +37,16 @@ final class CompareCommand implements Callable<Integer> {
     Path candidateModel;
 
     @Option(names = "--reference", paramLabel = "BACKEND", defaultValue = "cpu",
-            description = "Reference backend (default: ${DEFAULT-VALUE}). Available: cpu.")
+            description = "Reference backend (default: ${DEFAULT-VALUE}). Available: " + InferenceBackend.NAMES + ".")
     String reference;
 
     @Option(names = "--candidate", paramLabel = "BACKEND", defaultValue = "cpu",
-            description = "Candidate backend (default: ${DEFAULT-VALUE}). Available: cpu; trt-fp32, trt-fp16 and "
-                    + "trt-int8 arrive with the GPU backend.")
+            description = "Candidate backend (default: ${DEFAULT-VALUE}). Available: " + InferenceBackend.NAMES + ".")
     String candidate;
+
+    @Option(names = "--backend-option", paramLabel = "KEY=VALUE",
+            description = "A TensorRT backend option for the trt-* side(s), repeatable (see detect --help).")
+    List<String> backendOptions;
 
     @Option(names = "--limit", paramLabel = "N", description = "Compare only the first N images.")
     Integer limit;
@@ -80,8 +82,8 @@ final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
-        Backend referenceBackend = backend(cl, "--reference", reference);
-        Backend candidateBackend = backend(cl, "--candidate", candidate);
+        InferenceBackend referenceBackend = choice(cl, "--reference", reference);
+        InferenceBackend candidateBackend = choice(cl, "--candidate", candidate);
         if (limit != null && limit < 1) {
             throw new CommandLine.ParameterException(cl, "--limit must be at least 1, got " + limit);
         }
@@ -128,9 +130,11 @@ final class CompareCommand implements Callable<Integer> {
         return EXIT_DISAGREE;
     }
 
-    private List<List<Detection>> run(Path modelFile, Backend backend, List<Path> images, String what, PrintWriter err) {
+    private List<List<Detection>> run(Path modelFile, InferenceBackend backend, List<Path> images, String what,
+                                      PrintWriter err) {
         List<List<Detection>> results = new ArrayList<>(images.size());
-        try (Detector detector = Detector.builder().modelPath(modelFile).backend(backend).intraOpThreads(threads).build()) {
+        try (Detector detector = backend.applyTo(Detector.builder().modelPath(modelFile).intraOpThreads(threads))
+                .build()) {
             Progress bar = new Progress(err, images.size(), progress, Progress.stderrIsTerminal(), "images (" + what + ")");
             for (int i = 0; i < images.size(); i++) {
                 results.add(detector.detect(images.get(i)));
@@ -140,15 +144,9 @@ final class CompareCommand implements Callable<Integer> {
         return results;
     }
 
-    private static Backend backend(CommandLine cl, String option, String name) {
-        String n = name.toLowerCase(Locale.ROOT);
-        if (n.equals("cpu")) {
-            return Backend.CPU;
-        }
-        if (n.startsWith("trt")) {
-            throw new CommandLine.ParameterException(cl, option + " " + name
-                    + ": the TensorRT backend is not available in this build (available: cpu)");
-        }
-        throw new CommandLine.ParameterException(cl, option + " " + name + " is unknown (available: cpu)");
+    /** The backend of one side; --backend-option applies to the TensorRT side(s) only. */
+    private InferenceBackend choice(CommandLine cl, String option, String name) {
+        boolean trt = !name.trim().equalsIgnoreCase("cpu");
+        return InferenceBackend.parse(cl, option, name, trt ? backendOptions : null);
     }
 }

@@ -1,6 +1,5 @@
 package dev.fcos4j.cli;
 
-import dev.fcos4j.Backend;
 import dev.fcos4j.Detection;
 import dev.fcos4j.Detector;
 import dev.fcos4j.Fcos4jException;
@@ -37,7 +36,7 @@ import java.util.stream.Stream;
 
 /** {@code fcos4j detect}: runs a contract model on images and writes detections. */
 @Command(name = "detect", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Detects objects in images with a contract model (CPU: ONNX Runtime).",
+        description = {"Detects objects in images with a contract model (cpu: ONNX Runtime; trt-fp32, trt-fp16: TensorRT).",
                 "With --out DIR: writes DIR/detections.json (per image), DIR/coco_results.json (COCO results format) "
                         + "and DIR/<image>.png (annotated), and prints a summary.",
                 "Without --out: prints the per-image detections JSON on stdout."})
@@ -76,6 +75,17 @@ final class DetectCommand implements Callable<Integer> {
             description = "ONNX Runtime intra-op threads, 0 = all cores (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "cpu",
+            description = {"Inference backend: " + InferenceBackend.NAMES + " (default: ${DEFAULT-VALUE}).",
+                    "trt-*: TensorRT on an NVIDIA GPU; the engine is built once per model and cached "
+                            + "(docs/TENSORRT-JAVA.md)."})
+    String backend;
+
+    @Option(names = "--backend-option", paramLabel = "KEY=VALUE",
+            description = "A TensorRT backend option, repeatable: engine_cache=DIR, max_batch=N, max_height=PX, "
+                    + "max_width=PX, device=I, contexts=N.")
+    List<String> backendOptions;
+
     @Option(names = "--recursive", description = "Also look for images in subdirectories of the given directories.")
     boolean recursive;
 
@@ -112,10 +122,11 @@ final class DetectCommand implements Callable<Integer> {
             // A missing file is a runtime failure (exit 1), like a missing image, not a usage error.
             throw new DataFileException("model file " + model + (Files.exists(model) ? " is not a regular file" : " does not exist"));
         }
+        InferenceBackend choice = InferenceBackend.parse(spec.commandLine(), "--backend", backend, backendOptions);
         List<Path> images = collectImages(inputs, recursive);
 
-        Detector.Builder builder = Detector.builder().modelPath(model).backend(Backend.CPU).intraOpThreads(threads)
-                .maxBatch(batch);
+        Detector.Builder builder = choice.applyTo(Detector.builder().modelPath(model).intraOpThreads(threads)
+                .maxBatch(batch));
         if (convention != null) {
             builder.convention(convention);
         }
@@ -140,6 +151,7 @@ final class DetectCommand implements Callable<Integer> {
             Map<String, String> info = new LinkedHashMap<>();
             info.put("model", model.toString());
             info.put("model_name", meta.modelName());
+            info.put("backend", choice.name());
             info.put("convention", post.convention().id());
             info.put("score_threshold", Float.toString(post.scoreThreshold()));
             info.put("iou_threshold", Float.toString(post.iouThreshold()));

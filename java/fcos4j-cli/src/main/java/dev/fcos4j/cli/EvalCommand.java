@@ -1,6 +1,5 @@
 package dev.fcos4j.cli;
 
-import dev.fcos4j.Backend;
 import dev.fcos4j.Detection;
 import dev.fcos4j.Detector;
 import dev.fcos4j.contract.ModelMetadata;
@@ -51,8 +50,12 @@ final class EvalCommand implements Callable<Integer> {
     Path results;
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "cpu",
-            description = "Inference backend: cpu (ONNX Runtime). (default: ${DEFAULT-VALUE})")
+            description = "Inference backend: " + InferenceBackend.NAMES + " (default: ${DEFAULT-VALUE}).")
     String backend;
+
+    @Option(names = "--backend-option", paramLabel = "KEY=VALUE",
+            description = "A TensorRT backend option, repeatable (see detect --help).")
+    List<String> backendOptions;
 
     @Option(names = "--limit", paramLabel = "N", description = "Evaluate only the first N images of the ground truth (by id).")
     Integer limit;
@@ -92,9 +95,7 @@ final class EvalCommand implements Callable<Integer> {
         if (model != null && images == null) {
             throw new CommandLine.ParameterException(cl, "--model needs --images DIR (where the ground truth's images are)");
         }
-        if (!"cpu".equalsIgnoreCase(backend)) {
-            throw new CommandLine.ParameterException(cl, "--backend " + backend + " is not available in this build; available: cpu");
-        }
+        InferenceBackend choice = InferenceBackend.parse(cl, "--backend", backend, backendOptions);
         if (plot != null && model == null) {
             throw new CommandLine.ParameterException(cl, "--plot needs --model (it draws the detections of this run)");
         }
@@ -127,7 +128,7 @@ final class EvalCommand implements Callable<Integer> {
         if (results != null) {
             dt = CocoDetections.load(results);
         } else {
-            dt = detect(gt, stderr);
+            dt = detect(gt, choice, stderr);
             if (out != null) {
                 dt.writeJson(out.resolve("coco_results.json"));
             }
@@ -154,7 +155,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** Runs the model on the ground truth's images (sorted by id, first --limit) and collects COCO detections. */
-    private CocoDetections detect(CocoGroundTruth gt, PrintWriter stderr) {
+    private CocoDetections detect(CocoGroundTruth gt, InferenceBackend choice, PrintWriter stderr) {
         if (!Files.isRegularFile(model)) {
             throw new DataFileException("model file " + model + " does not exist");
         }
@@ -176,8 +177,8 @@ final class EvalCommand implements Callable<Integer> {
             throw new DataFileException(missing.size() + " of " + files.size() + " images of " + annotations
                     + " are missing from " + images + ", first: " + missing.get(0));
         }
-        Detector.Builder builder = Detector.builder().modelPath(model).backend(Backend.CPU).intraOpThreads(threads)
-                .maxBatch(batch);
+        Detector.Builder builder = choice.applyTo(Detector.builder().modelPath(model).intraOpThreads(threads)
+                .maxBatch(batch));
         if (scoreThreshold != null) {
             builder.scoreThreshold(scoreThreshold);
         }

@@ -1,5 +1,6 @@
 package dev.fcos4j.cli;
 
+import dev.fcos4j.BackendUnavailableException;
 import dev.fcos4j.ConfigurationException;
 import dev.fcos4j.Fcos4jException;
 import picocli.CommandLine;
@@ -15,14 +16,16 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The {@code fcos4j} command line. Exit codes: 0 success, 1 runtime failure (unreadable image or model,
- * invalid head outputs, I/O), 2 usage error (unknown option, bad or inconsistent value). Errors print one
+ * invalid head outputs, I/O), 2 usage error (unknown option, bad or inconsistent value, or a backend this
+ * machine cannot run: no GPU, driver or TensorRT). Errors print one
  * message on stderr naming the file, tensor or option at fault; {@code --verbose} adds the stack trace.
  */
 @Command(name = "fcos4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "FCOS object detection for the JVM.",
         subcommands = {DetectCommand.class, PostprocessCommand.class, EvalCommand.class, CompareCommand.class, CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
-        footer = {"", "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 compare: candidate outside tolerances.",
+        footer = {"", "Exit codes: 0 success, 1 runtime failure, 2 usage error (or a backend this machine cannot run), "
+                + "3 compare: candidate outside tolerances.",
                 "Run 'fcos4j COMMAND --help' for a command's options."})
 public final class Main implements Runnable {
     /** Exit code of a runtime failure. */
@@ -82,7 +85,11 @@ public final class Main implements Runnable {
             return usageError(pe, new String[0]);
         }
         int code;
-        if (e instanceof ConfigurationException) {
+        if (e instanceof BackendUnavailableException) {
+            // Not a bad input: this machine cannot run the chosen backend (no GPU, driver or library); pick another.
+            err.println("fcos4j: " + e.getMessage());
+            code = EXIT_USAGE;
+        } else if (e instanceof ConfigurationException) {
             err.println("fcos4j: " + e.getMessage());
             err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
             code = EXIT_USAGE;

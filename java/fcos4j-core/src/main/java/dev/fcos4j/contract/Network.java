@@ -18,6 +18,14 @@ public interface Network extends AutoCloseable {
      */
     NetworkOutput run(ImageBatch batch);
 
+    /**
+     * The largest batch {@link #run} accepts: a TensorRT engine is built for a batch range; ONNX Runtime has no
+     * limit. The {@link dev.fcos4j.Detector} splits its batches accordingly.
+     */
+    default int maxBatch() {
+        return Integer.MAX_VALUE;
+    }
+
     /** Releases the model; idempotent. Outputs still open stay readable. */
     @Override
     void close();
