@@ -20,7 +20,8 @@ little-endian float32 [1,3,H,W] (DIR/NAME.f32), so a test can feed fcos4j the sa
 preprocessing differences from model / post-processing differences.
 
 With --model M.onnx (the exported contract model of the same weights) it is the whole parity harness: it
-then also runs fcos4j's CPU pipeline (`bin/fcos4j detect`, or the command in $FCOS4J_CLI) on the same images
+then also runs fcos4j's pipeline (`bin/fcos4j detect`, or the command in $FCOS4J_CLI; CPU by default,
+--backend trt-fp32|trt-fp16 on a GPU machine, then loosen --box-tol / --score-tol for fp16) on the same images
 and compares both image by image with compare_detections.py (per-image matched / missing / extra detections,
 largest box and score differences), exiting 1 when they disagree. The model's fcos4j.model_name must be the
 one export_torchvision.py gives these weights (a guard against comparing different weights).
@@ -60,6 +61,8 @@ def main(argv=None):
     ap.add_argument("--model", metavar="ONNX",
                     help="also run fcos4j (CPU) with this exported contract model and compare the detections")
     ap.add_argument("--report", help="with --model: write the per-image comparison as JSON here")
+    ap.add_argument("--backend", default="cpu",
+                    help="with --model: fcos4j's backend, cpu (default), trt-fp32 or trt-fp16 (needs a GPU)")
     ap.add_argument("--box-tol", type=float, default=0.01, help="with --model: max box coordinate difference (px)")
     ap.add_argument("--score-tol", type=float, default=1e-5, help="with --model: max score difference")
     args = ap.parse_args(argv)
@@ -166,7 +169,8 @@ def run_fcos4j_and_compare(args, files):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     cli = os.environ.get("FCOS4J_CLI", os.path.join(root, "bin", "fcos4j"))
     out_dir = os.path.splitext(os.path.abspath(args.out))[0] + "_fcos4j"
-    cmd = [cli, "detect", "--model", args.model, "--out", out_dir, "--no-annotate", "--progress", "never", *files]
+    cmd = [cli, "detect", "--model", args.model, "--backend", args.backend, "--out", out_dir, "--no-annotate",
+           "--progress", "never", *files]
     ex.log("running " + " ".join(cmd[:6]) + f" ... ({len(files)} images)")
     done = subprocess.run(cmd)
     if done.returncode != 0:
