@@ -12,11 +12,11 @@ import java.nio.file.Path;
 import java.util.Random;
 
 /** Seeded synthetic test images: a gradient background with a few filled rectangles and ellipses. */
-final class TestImages {
+public final class TestImages {
     private TestImages() {
     }
 
-    static BufferedImage synthetic(int width, int height, long seed) {
+    public static BufferedImage synthetic(int width, int height, long seed) {
         Random r = new Random(seed);
         BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
         Graphics2D g = img.createGraphics();
@@ -40,7 +40,7 @@ final class TestImages {
         return img;
     }
 
-    static byte[] png(BufferedImage img) {
+    public static byte[] png(BufferedImage img) {
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ImageIO.write(img, "png", out);
@@ -50,7 +50,7 @@ final class TestImages {
         }
     }
 
-    static Path pngFile(Path dir, String name, BufferedImage img) {
+    public static Path pngFile(Path dir, String name, BufferedImage img) {
         try {
             Path p = dir.resolve(name);
             Files.write(p, png(img));

@@ -1,5 +1,6 @@
 package dev.fcos4j.tensorrt;
 
+import dev.fcos4j.TestImages;
 import dev.fcos4j.Backend;
 import dev.fcos4j.Detector;
 
