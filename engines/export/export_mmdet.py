@@ -33,14 +33,12 @@ import contextlib
 import json
 import os
 import sys
-import time
 import types
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_common import CheckpointError, check_sizes, log, read_checkpoint, strip_module_prefix  # noqa: E402
 from mmdet_configs import CONFIGS, COCO_CLASSES, FcosConfigFacts, infer_config_name, metadata_for  # noqa: E402
-
-T0 = time.time()
 NUM_LEVELS = 5
 OUTPUT_NAMES = [f"{k}_{l}" for k in ("cls", "reg", "ctr") for l in range(NUM_LEVELS)]
 
@@ -55,10 +53,6 @@ DCN_DEFAULT_PLUGIN_VERSION = "1"
 
 class ExportError(Exception):
     """A model/checkpoint/config problem; the message names the tensor, layer or key at fault."""
-
-
-def log(msg):
-    print(f"[{time.time() - T0:6.1f}s] {msg}", flush=True)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -238,13 +232,10 @@ _LEGACY_HEAD_NAMES = {"fcos_cls": "conv_cls", "fcos_reg": "conv_reg", "fcos_cent
 
 def load_checkpoint_state(path):
     """(state_dict, dataset_meta or None) of an mmdet checkpoint (or a bare state_dict)."""
-    import torch
-    if not os.path.isfile(path):
-        raise ExportError(f"--checkpoint {path}: no such file")
     try:
-        obj = torch.load(path, map_location="cpu")
-    except Exception as e:  # noqa: BLE001 - any unpickling problem is reported with the file name
-        raise ExportError(f"--checkpoint {path}: cannot be read by torch.load ({type(e).__name__}: {e})")
+        obj = read_checkpoint(path, "--checkpoint")
+    except CheckpointError as e:
+        raise ExportError(str(e)) from e
     meta = None
     if isinstance(obj, dict) and isinstance(obj.get("meta"), dict):
         meta = obj["meta"].get("dataset_meta")
@@ -252,8 +243,7 @@ def load_checkpoint_state(path):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not obj or not all(hasattr(v, "shape") for v in obj.values()):
         raise ExportError(f"--checkpoint {path}: not an mmdet checkpoint (no 'state_dict' of tensors)")
-    if all(k.startswith("module.") for k in obj):
-        obj = {k[len("module."):]: v for k, v in obj.items()}
+    obj = strip_module_prefix(obj)
     renamed = {}
     for k, v in obj.items():
         parts = k.split(".")
@@ -548,10 +538,7 @@ def parse_args(argv=None):
         ap.error("--standin needs --config-name")
     if args.config and not args.config_name:
         args.config_name = infer_config_name(args.config)
-    for name in ("trace_size", "verify_size"):
-        h, w = getattr(args, name)
-        if h <= 0 or w <= 0 or h % 32 or w % 32:
-            ap.error(f"--{name.replace('_', '-')} must be positive multiples of 32, got {h} {w}")
+    check_sizes(ap, args)
     return args
 
 

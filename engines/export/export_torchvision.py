@@ -19,14 +19,10 @@ import argparse
 import json
 import os
 import sys
-import time
 import warnings
 
-T0 = time.time()
-
-
-def log(msg):
-    print(f"[{time.time() - T0:6.1f}s] {msg}", flush=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_common import CheckpointError, check_sizes, log, read_checkpoint, strip_module_prefix  # noqa: E402,F401
 
 
 def fail(msg):
@@ -64,21 +60,15 @@ def parse_args(argv=None):
                     help="input size for the post-export comparison (default not a multiple of 128, on purpose)")
     ap.add_argument("--no-verify", action="store_true", help="skip the comparison with torchvision's head")
     args = ap.parse_args(argv)
-    for name in ("trace_size", "verify_size"):
-        h, w = getattr(args, name)
-        if h <= 0 or w <= 0 or h % 32 or w % 32:
-            ap.error(f"--{name.replace('_', '-')} must be positive multiples of 32, got {h} {w}")
+    check_sizes(ap, args)
     return args
 
 
 def load_state_dict(path):
-    import torch
-    if not os.path.isfile(path):
-        fail(f"--weights {path}: no such file")
     try:
-        obj = torch.load(path, map_location="cpu")
-    except Exception as e:  # noqa: BLE001 - any unpickling problem is reported with the file name
-        fail(f"--weights {path}: cannot be read by torch.load ({type(e).__name__}: {e})")
+        obj = read_checkpoint(path, "--weights")
+    except CheckpointError as e:
+        fail(str(e))
     if isinstance(obj, dict):
         for key in ("model", "state_dict", "model_state_dict"):
             if key in obj and isinstance(obj[key], dict):
@@ -87,10 +77,7 @@ def load_state_dict(path):
                 break
     if not isinstance(obj, dict) or not all(hasattr(v, "shape") for v in obj.values()):
         fail(f"--weights {path}: not a state_dict (a mapping of parameter names to tensors)")
-    # checkpoints saved from DataParallel / DistributedDataParallel prefix every key with "module."
-    if obj and all(k.startswith("module.") for k in obj):
-        obj = {k[len("module."):]: v for k, v in obj.items()}
-    return obj
+    return strip_module_prefix(obj)
 
 
 def build_model(args):
