@@ -194,6 +194,9 @@ public final class Detector implements AutoCloseable {
             ImageBatch batch = preprocess.apply(images);
             try (NetworkOutput out = network.run(batch)) {
                 return postProcessor.process(out.heads(), batch.metas());
+            } finally {
+                // The network has consumed the input: its buffer serves the next call.
+                preprocessor.release(batch);
             }
         } finally {
             lock.readLock().unlock();

@@ -19,6 +19,7 @@ import dev.fcos4j.contract.ModelMetadata;
 import dev.fcos4j.contract.Network;
 import dev.fcos4j.contract.NetworkOutput;
 import dev.fcos4j.contract.TensorSpec;
+import dev.fcos4j.memory.DirectBufferPool;
 import dev.fcos4j.preprocess.ImageBatch;
 
 import java.io.IOException;
@@ -33,7 +34,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -52,8 +52,9 @@ public final class OnnxRuntimeNetwork implements Network {
     private static final AtomicInteger OPEN_OUTPUTS = new AtomicInteger();
     private static final AtomicInteger OPEN_TENSORS = new AtomicInteger();
     private static final int POOL_LIMIT = 4;
+    private static final long POOL_BYTES = 1L << 30;
     // Each output slice starts on a 64-byte boundary (cache line; what ORT's own allocator gives).
-    private static final int ALIGN = 64;
+    private static final int ALIGN = DirectBufferPool.ALIGNMENT;
 
     private final Path modelPath;
     private final OrtEnvironment env;
@@ -61,7 +62,7 @@ public final class OnnxRuntimeNetwork implements Network {
     private final ModelMetadata metadata;
     private final List<String> outputNames;
     private final int levels;
-    private final ConcurrentLinkedQueue<ByteBuffer> pool = new ConcurrentLinkedQueue<>();
+    private final DirectBufferPool pool = new DirectBufferPool("head outputs", POOL_LIMIT, POOL_BYTES);
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private volatile boolean closed;
 
@@ -279,11 +280,11 @@ public final class OnnxRuntimeNetwork implements Network {
             long bytes = 4L * dims[i][0] * dims[i][1] * dims[i][2] * dims[i][3];
             total += (bytes + ALIGN - 1) / ALIGN * ALIGN;
         }
-        if (total > Integer.MAX_VALUE - ALIGN) {
+        if (total > Integer.MAX_VALUE - (2 << 20)) {
             throw new IllegalArgumentException("head outputs of a " + n + " x " + batch.height() + " x "
                     + batch.width() + " batch exceed 2 GiB; use smaller batches");
         }
-        ByteBuffer block = acquire((int) total);
+        ByteBuffer block = pool.acquire((int) total);
 
         Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
         FloatBuffer[] views = new FloatBuffer[dims.length];
@@ -332,7 +333,7 @@ public final class OnnxRuntimeNetwork implements Network {
                     result.close();
                 }
                 pinned.values().forEach(OnnxRuntimeNetwork::closeTensor);
-                release(block);
+                pool.release(block);
             }
         }
     }
@@ -365,21 +366,6 @@ public final class OnnxRuntimeNetwork implements Network {
                     + "' does not accept this size (fixed dimensions?): " + msg, e);
         }
         return new NativeLibraryException("ONNX Runtime failed running " + what + ": " + msg, e);
-    }
-
-    private ByteBuffer acquire(int bytes) {
-        for (ByteBuffer b : pool) {
-            if (b.capacity() >= bytes && pool.remove(b)) {
-                return b;
-            }
-        }
-        return ByteBuffer.allocateDirect(bytes + ALIGN).alignedSlice(ALIGN).order(ByteOrder.nativeOrder());
-    }
-
-    private void release(ByteBuffer block) {
-        if (!closed && pool.size() < POOL_LIMIT) {
-            pool.offer(block);
-        }
     }
 
     /** Closes the session; waits for runs in flight; idempotent. */
@@ -467,7 +453,7 @@ public final class OnnxRuntimeNetwork implements Network {
                 }
             } finally {
                 OPEN_OUTPUTS.decrementAndGet();
-                release(block);
+                pool.release(block);
             }
         }
     }

@@ -191,17 +191,4 @@ public final class Images {
         }
         return true;
     }
-
-    /** The pixels of a continuous 8-bit BGR Mat as interleaved bytes (B, G, R per pixel, row-major). */
-    static byte[] bgrBytes(Mat bgr) {
-        byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(bgr.rows(), bgr.cols()), 3)];
-        if (bgr.isContinuous()) {
-            bgr.data().get(out);
-        } else {
-            try (Mat copy = bgr.clone()) {
-                copy.data().get(out);
-            }
-        }
-        return out;
-    }
 }

@@ -2,16 +2,16 @@ package dev.fcos4j.preprocess;
 
 import dev.fcos4j.ConfigurationException;
 import dev.fcos4j.ResourceClosedException;
-import org.bytedeco.javacpp.FloatPointer;
+import dev.fcos4j.memory.DirectBufferPool;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Size;
 
 import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -39,12 +39,19 @@ import static org.bytedeco.opencv.global.opencv_imgproc.resize;
  *   <li>{@code NONE}: normalized at the decoded size.</li>
  * </ul>
  *
- * <p>The result is a direct, native-order {@link FloatBuffer} (ONNX Runtime wraps it without a copy).
- * Thread-safe: a call keeps its native images to itself and frees them before returning. Holds no native
- * memory between calls; {@link #close()} only marks the instance unusable.
+ * <p>The result is a direct, native-order {@link FloatBuffer} (ONNX Runtime wraps it without a copy) taken from
+ * a small pool: {@link #release} hands it back, so a steady stream of calls allocates no native memory and, apart
+ * from one row of values and the encoded file, no Java arrays the size of an image (resized images stay in
+ * OpenCV's native memory, freed before the call returns). Thread-safe: a call keeps its native images to itself.
+ * {@link #close()} drops the idle buffers and marks the instance unusable.
  */
 public final class Preprocessor implements AutoCloseable {
+    /** Idle input buffers kept: enough for a few threads' batches, never more than 512 MiB. */
+    private static final int IDLE_BUFFERS = 4;
+    private static final long IDLE_BYTES = 512L << 20;
+
     private final PreprocessConfig config;
+    private final DirectBufferPool inputBuffers = new DirectBufferPool("preprocessed input", IDLE_BUFFERS, IDLE_BYTES);
     private volatile boolean closed;
 
     /** @param config how to resize, normalize and pad (usually from the model metadata) */
@@ -111,12 +118,16 @@ public final class Preprocessor implements AutoCloseable {
         ensureOpen();
         requireNonEmpty(files);
         List<Prepared> prepared = new ArrayList<>(files.size());
-        for (Path file : files) {
-            try (Mat bgr = Images.readBgr(file)) {
-                prepared.add(prepare(bgr));
+        try {
+            for (Path file : files) {
+                try (Mat bgr = Images.readBgr(file)) {
+                    prepared.add(prepare(bgr));
+                }
             }
+            return assemble(prepared);
+        } finally {
+            closeAll(prepared);
         }
-        return assemble(prepared);
     }
 
     /**
@@ -128,12 +139,16 @@ public final class Preprocessor implements AutoCloseable {
         ensureOpen();
         requireNonEmpty(encoded);
         List<Prepared> prepared = new ArrayList<>(encoded.size());
-        for (int i = 0; i < encoded.size(); i++) {
-            try (Mat bgr = Images.decodeBgr(encoded.get(i), "encoded image #" + i)) {
-                prepared.add(prepare(bgr));
+        try {
+            for (int i = 0; i < encoded.size(); i++) {
+                try (Mat bgr = Images.decodeBgr(encoded.get(i), "encoded image #" + i)) {
+                    prepared.add(prepare(bgr));
+                }
             }
+            return assemble(prepared);
+        } finally {
+            closeAll(prepared);
         }
-        return assemble(prepared);
     }
 
     /** Preprocesses in-memory images as one batch (see {@link Images#fromBufferedImage} for the pixel rules). */
@@ -141,12 +156,16 @@ public final class Preprocessor implements AutoCloseable {
         ensureOpen();
         requireNonEmpty(images);
         List<Prepared> prepared = new ArrayList<>(images.size());
-        for (int i = 0; i < images.size(); i++) {
-            try (Mat bgr = Images.fromBufferedImage(images.get(i), "image #" + i)) {
-                prepared.add(prepare(bgr));
+        try {
+            for (int i = 0; i < images.size(); i++) {
+                try (Mat bgr = Images.fromBufferedImage(images.get(i), "image #" + i)) {
+                    prepared.add(prepare(bgr));
+                }
             }
+            return assemble(prepared);
+        } finally {
+            closeAll(prepared);
         }
-        return assemble(prepared);
     }
 
     /**
@@ -157,37 +176,78 @@ public final class Preprocessor implements AutoCloseable {
         ensureOpen();
         requireNonEmpty(images);
         List<Prepared> prepared = new ArrayList<>(images.size());
-        for (int i = 0; i < images.size(); i++) {
-            try (Mat bgr = Images.toBgr(images.get(i), "Mat #" + i)) {
-                prepared.add(prepare(bgr));
+        try {
+            for (int i = 0; i < images.size(); i++) {
+                try (Mat bgr = Images.toBgr(images.get(i), "Mat #" + i)) {
+                    prepared.add(prepare(bgr));
+                }
             }
+            return assemble(prepared);
+        } finally {
+            closeAll(prepared);
         }
-        return assemble(prepared);
-    }
-
-    /** Marks this preprocessor closed; idempotent. Later calls throw {@link ResourceClosedException}. */
-    @Override
-    public void close() {
-        closed = true;
     }
 
     /**
-     * One image resized (not yet padded): 8-bit BGR pixels to normalize (MMDET, NONE), or normalized floats
-     * interleaved in output channel order (TORCHVISION normalizes before resizing).
+     * Hands a batch's buffer back for reuse by a later call. Optional (a batch never released is collected like
+     * any object) but it keeps a steady stream of calls from allocating native memory; {@link dev.fcos4j.Detector}
+     * releases every batch it runs. The batch's data must not be used afterwards. Batches from elsewhere, and a
+     * second release, are ignored.
      */
-    private record Prepared(ImageMeta meta, byte[] bgr, float[] normalized) {
+    public void release(ImageBatch batch) {
+        if (batch != null) {
+            inputBuffers.release(batch.data());
+        }
+    }
+
+    /** The pool behind the batches' buffers (for tests and diagnostics). */
+    DirectBufferPool inputBuffers() {
+        return inputBuffers;
+    }
+
+    /** Marks this preprocessor closed and drops its idle buffers; idempotent. Later calls throw {@link ResourceClosedException}. */
+    @Override
+    public void close() {
+        closed = true;
+        inputBuffers.clear();
+    }
+
+    /**
+     * One image resized, not yet padded, in native memory owned by this record: 8-bit BGR pixels still to normalize
+     * (MMDET, NONE), or normalized float32 values interleaved in output channel order (TORCHVISION normalizes
+     * before resizing). Continuous, {@code meta.resizedHeight() x meta.resizedWidth()}.
+     */
+    private record Prepared(ImageMeta meta, Mat pixels, boolean normalized) implements AutoCloseable {
+        @Override
+        public void close() {
+            pixels.close();
+        }
+    }
+
+    private static void closeAll(List<Prepared> prepared) {
+        for (Prepared p : prepared) {
+            p.close();
+        }
     }
 
     /** Resizes one decoded BGR image per the policy; the Mat stays owned by the caller. */
     private Prepared prepare(Mat bgr) {
+        if (!bgr.isContinuous()) {
+            try (Mat continuous = bgr.clone()) {
+                return prepare(continuous);
+            }
+        }
         ImageMeta meta = resizedSize(bgr.rows(), bgr.cols(), config);
         if (config.resizePolicy() == PreprocessConfig.ResizePolicy.TORCHVISION) {
-            return new Prepared(meta, null, normalizeThenResize(bgr, meta));
+            return new Prepared(meta, normalizeThenResize(bgr, meta), true);
         }
-        return new Prepared(meta, resize8(bgr, meta), null);
+        return new Prepared(meta, resize8(bgr, meta), false);
     }
 
-    /** Pads the prepared images into one zero-filled direct NCHW buffer, normalizing the 8-bit ones. */
+    /**
+     * Pads the prepared images into one NCHW buffer from the pool, normalizing the 8-bit ones. Every value is
+     * written, the zero padding included, since a reused buffer holds its last batch.
+     */
     private ImageBatch assemble(List<Prepared> prepared) {
         int n = prepared.size();
         List<ImageMeta> metas = new ArrayList<>(n);
@@ -202,22 +262,16 @@ public final class Preprocessor implements AutoCloseable {
         long padH = (maxH + (long) div - 1) / div * div;
         long padW = (maxW + (long) div - 1) / div * div;
         long values = n * 3L * padH * padW;
-        if (values * Float.BYTES > Integer.MAX_VALUE) {
+        if (values * Float.BYTES > Integer.MAX_VALUE - (2 << 20)) {
             throw new ConfigurationException("a batch of " + n + " images padded to " + padW + "x" + padH + " needs "
                     + values * Float.BYTES + " bytes, more than one buffer holds: use smaller batches or a resize policy");
         }
-        // allocateDirect zero-fills: the padding is already the required 0 after normalization.
-        FloatBuffer data = ByteBuffer.allocateDirect((int) (values * Float.BYTES)).order(ByteOrder.nativeOrder())
-                .asFloatBuffer();
+        FloatBuffer data = inputBuffers.acquireFloats((int) values);
         int plane = (int) (padH * padW);
+        float[] row = new float[(int) padW];
         for (int i = 0; i < n; i++) {
             Prepared p = prepared.get(i);
-            int base = i * 3 * plane;
-            if (p.normalized() != null) {
-                scatter(p.normalized(), p.meta(), data, base, plane, (int) padW);
-            } else {
-                normalizeAndScatter(p.bgr(), p.meta(), data, base, plane, (int) padW);
-            }
+            writePlanes(p, data, i * 3 * plane, (int) padH, (int) padW, row);
         }
         return new ImageBatch(data, (int) padH, (int) padW, metas);
     }
@@ -228,88 +282,108 @@ public final class Preprocessor implements AutoCloseable {
     }
 
     /** mmdet order, first half: resize the 8-bit image (OpenCV INTER_LINEAR, as mmcv's 'bilinear'). */
-    private static byte[] resize8(Mat bgr, ImageMeta meta) {
+    private static Mat resize8(Mat bgr, ImageMeta meta) {
         int h = meta.resizedHeight();
         int w = meta.resizedWidth();
+        Mat resized = new Mat();
         if (h == bgr.rows() && w == bgr.cols()) {
-            return Images.bgrBytes(bgr);
+            bgr.copyTo(resized);
+            return resized;
         }
-        try (Mat resized = new Mat(); Size size = new Size(w, h)) {
+        try (Size size = new Size(w, h)) {
             resize(bgr, resized, size, 0, 0, INTER_LINEAR);
-            return Images.bgrBytes(resized);
         }
+        return resized;
     }
 
-    /** mmdet order, second half: normalize in float32 while scattering into NCHW. */
-    private void normalizeAndScatter(byte[] pixels, ImageMeta meta, FloatBuffer out, int base, int plane, int padW) {
-        int h = meta.resizedHeight();
-        int w = meta.resizedWidth();
-        float scale = config.inputScale();
-        float[] mean = config.mean();
-        float[] std = config.std();
-        float[] row = new float[w];
-        for (int c = 0; c < 3; c++) {
-            int src = sourceChannel(c);
-            float m = mean[c];
-            float s = std[c];
+    /**
+     * Writes one image's three planes, padding included: mmdet order normalizes the 8-bit pixels in float32 on the
+     * way; torchvision order copies its already normalized values. {@code row} holds {@code padW} values and ends
+     * in zeros beyond the image's width.
+     */
+    private void writePlanes(Prepared p, FloatBuffer out, int base, int padH, int padW, float[] row) {
+        int h = p.meta().resizedHeight();
+        int w = p.meta().resizedWidth();
+        int plane = padH * padW;
+        Arrays.fill(row, 0f);
+        if (p.normalized()) {
+            FloatBuffer values = p.pixels().createBuffer();
+            float[] src = new float[w * 3];
             for (int y = 0; y < h; y++) {
-                int p = y * w * 3 + src;
-                for (int x = 0; x < w; x++, p += 3) {
-                    row[x] = ((pixels[p] & 0xFF) / scale - m) / s;
+                values.get(y * w * 3, src);
+                for (int c = 0; c < 3; c++) {
+                    for (int x = 0, q = c; x < w; x++, q += 3) {
+                        row[x] = src[q];
+                    }
+                    out.put(base + c * plane + y * padW, row);
                 }
+            }
+        } else {
+            ByteBuffer pixels = p.pixels().createBuffer();
+            byte[] src = new byte[w * 3];
+            float scale = config.inputScale();
+            float[] mean = config.mean();
+            float[] std = config.std();
+            for (int y = 0; y < h; y++) {
+                pixels.get(y * w * 3, src);
+                for (int c = 0; c < 3; c++) {
+                    float m = mean[c];
+                    float s = std[c];
+                    for (int x = 0, q = sourceChannel(c); x < w; x++, q += 3) {
+                        row[x] = ((src[q] & 0xFF) / scale - m) / s;
+                    }
+                    out.put(base + c * plane + y * padW, row);
+                }
+            }
+        }
+        Arrays.fill(row, 0f);
+        for (int c = 0; c < 3; c++) {
+            for (int y = h; y < padH; y++) {
                 out.put(base + c * plane + y * padW, row);
             }
         }
     }
 
     /** torchvision order: normalize in float32 at the decoded size, then resize the float image. */
-    private float[] normalizeThenResize(Mat bgr, ImageMeta meta) {
+    private Mat normalizeThenResize(Mat bgr, ImageMeta meta) {
         int oh = bgr.rows();
         int ow = bgr.cols();
-        byte[] pixels = Images.bgrBytes(bgr);
         float scale = config.inputScale();
         float[] mean = config.mean();
         float[] std = config.std();
         // Interleaved in output channel order, so the resized planes come out ready to scatter.
-        float[] normalized = new float[pixels.length];
-        for (int c = 0; c < 3; c++) {
-            int src = sourceChannel(c);
-            float m = mean[c];
-            float s = std[c];
-            for (int i = 0, p = src; i < oh * ow; i++, p += 3) {
-                normalized[3 * i + c] = ((pixels[p] & 0xFF) / scale - m) / s;
-            }
-        }
-        int h = meta.resizedHeight();
-        int w = meta.resizedWidth();
-        if (h == oh && w == ow) {
-            return normalized;
-        }
-        float[] resized = new float[Math.multiplyExact(h * w, 3)];
-        try (FloatPointer srcData = new FloatPointer(normalized);
-             Mat src = new Mat(oh, ow, CV_32FC3, srcData);
-             Mat dst = new Mat();
-             Size size = new Size(w, h)) {
-            resize(src, dst, size, 0, 0, INTER_LINEAR);
-            try (FloatPointer dstData = new FloatPointer(dst.data())) {
-                dstData.get(resized);
-            }
-        }
-        return resized;
-    }
-
-    /** Copies interleaved normalized values into the NCHW planes. */
-    private static void scatter(float[] interleaved, ImageMeta meta, FloatBuffer out, int base, int plane, int padW) {
-        int h = meta.resizedHeight();
-        int w = meta.resizedWidth();
-        float[] row = new float[w];
-        for (int c = 0; c < 3; c++) {
-            for (int y = 0; y < h; y++) {
-                int p = y * w * 3 + c;
-                for (int x = 0; x < w; x++, p += 3) {
-                    row[x] = interleaved[p];
+        Mat normalized = new Mat(oh, ow, CV_32FC3);
+        try {
+            ByteBuffer pixels = bgr.createBuffer();
+            FloatBuffer values = normalized.createBuffer();
+            byte[] src = new byte[ow * 3];
+            float[] dst = new float[ow * 3];
+            for (int y = 0; y < oh; y++) {
+                pixels.get(y * ow * 3, src);
+                for (int c = 0; c < 3; c++) {
+                    float m = mean[c];
+                    float s = std[c];
+                    for (int x = 0, q = sourceChannel(c); x < ow; x++, q += 3) {
+                        dst[3 * x + c] = ((src[q] & 0xFF) / scale - m) / s;
+                    }
                 }
-                out.put(base + c * plane + y * padW, row);
+                values.put(y * ow * 3, dst);
+            }
+            int h = meta.resizedHeight();
+            int w = meta.resizedWidth();
+            if (h == oh && w == ow) {
+                Mat same = normalized;
+                normalized = null;
+                return same;
+            }
+            Mat resized = new Mat();
+            try (Size size = new Size(w, h)) {
+                resize(normalized, resized, size, 0, 0, INTER_LINEAR);
+            }
+            return resized;
+        } finally {
+            if (normalized != null) {
+                normalized.close();
             }
         }
     }

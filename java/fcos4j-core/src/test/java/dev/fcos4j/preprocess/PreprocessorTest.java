@@ -265,6 +265,65 @@ class PreprocessorTest {
         }
     }
 
+    // ---------- buffer reuse ----------
+
+    private static float[] values(ImageBatch b) {
+        float[] out = new float[b.data().capacity()];
+        b.data().duplicate().clear().get(out);
+        return out;
+    }
+
+    @Test
+    void aReusedBufferGivesExactlyWhatAFreshOneGives() {
+        // A large batch leaves non-zero values all over its buffer; the smaller batches that reuse it must still
+        // come out bit for bit as from a fresh preprocessor, zero padding included.
+        List<BufferedImage> large = List.of(randomRgb(90, 60, 11), randomRgb(40, 95, 12));
+        List<List<BufferedImage>> later = List.of(List.of(randomRgb(20, 50, 13)),
+                List.of(randomRgb(70, 33, 14), randomRgb(32, 32, 15)), List.of(randomRgb(64, 64, 16)));
+        for (PreprocessConfig.ResizePolicy policy : PreprocessConfig.ResizePolicy.values()) {
+            PreprocessConfig cfg = new PreprocessConfig(PreprocessConfig.ChannelOrder.RGB, 1f, MEAN, STD, policy, 96, 64, 32);
+            try (Preprocessor reused = new Preprocessor(cfg)) {
+                ImageBatch first = reused.preprocessImages(large);
+                reused.release(first);
+                for (List<BufferedImage> images : later) {
+                    ImageBatch got = reused.preprocessImages(images);
+                    float[] expected;
+                    try (Preprocessor fresh = new Preprocessor(cfg)) {
+                        expected = values(fresh.preprocessImages(images));
+                    }
+                    assertArrayEquals(expected, values(got), policy + " batch of " + images.size());
+                    assertPaddingZeroAndContentVaried(got);
+                    reused.release(got);
+                }
+                assertEquals(1, reused.inputBuffers().allocations(),
+                        policy + ": every later batch fits in the first batch's buffer");
+                assertEquals(0, reused.inputBuffers().outstanding());
+            }
+        }
+    }
+
+    @Test
+    void unreleasedBatchesKeepTheirOwnBuffers() {
+        PreprocessConfig cfg = new PreprocessConfig(PreprocessConfig.ChannelOrder.BGR, 1f, MEAN, STD,
+                PreprocessConfig.ResizePolicy.MMDET, 96, 64, 32);
+        try (Preprocessor pre = new Preprocessor(cfg)) {
+            ImageBatch a = pre.preprocessImages(List.of(randomRgb(50, 50, 21)));
+            float[] before = values(a);
+            ImageBatch b = pre.preprocessImages(List.of(randomRgb(50, 50, 22)));
+            assertArrayEquals(before, values(a), "a batch in use is never handed out again");
+            assertFalse(java.util.Arrays.equals(values(a), values(b)));
+            assertEquals(2, pre.inputBuffers().allocations());
+            pre.release(b);
+            pre.release(b);
+            ImageBatch c = pre.preprocessImages(List.of(randomRgb(50, 50, 23)));
+            assertArrayEquals(before, values(a));
+            assertEquals(2, pre.inputBuffers().allocations(), "c reuses b's buffer, released twice but kept once");
+            pre.release(c);
+            pre.release(a);
+            assertEquals(2, pre.inputBuffers().idleBlocks());
+        }
+    }
+
     // ---------- batches ----------
 
     @Test
