@@ -15,7 +15,7 @@ DEMO_MODEL ?= $(MODELS)/fcos_r50_torchvision.onnx
 TINY_MODEL ?= $(MODELS)/tiny-fcos.onnx
 CLI_CP = java/fcos4j-cli/target/lib/*:java/fcos4j-cli/target/classes
 
-.PHONY: all java native test test-java test-native test-engines test-parity demo bench bench-pipeline goldens-check models tiny-model r50-model clean gpu-check
+.PHONY: all java native test test-java test-native test-engines test-parity demo bench bench-pipeline goldens-check models tiny-model r50-model clean gpu-check gpu-stage test-gpu-stage
 
 all: native java
 
@@ -27,7 +27,7 @@ native:
 	cmake -S native -B $(NATIVE_BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
 	cmake --build $(NATIVE_BUILD) -j2
 
-test: test-native test-java test-engines test-parity
+test: test-native test-java test-engines test-gpu-stage test-parity
 
 test-native: native
 	ctest --test-dir $(NATIVE_BUILD) --output-on-failure --timeout 600 -LE gpu
@@ -100,6 +100,16 @@ bench-pipeline: java $(DEMO_MODEL)
 # file under benchmarks/results/ (commit it). See native/scripts/gpu-check.sh.
 gpu-check:
 	bash native/scripts/gpu-check.sh
+
+# Here, before a GPU session: a JRE and the jars of the Java round trip, in stage/gpu (git-ignored; carry `stage`).
+gpu-stage: java
+	bash native/scripts/gpu-stage.sh build stage/gpu
+
+# The stage's dry run on this machine: the same probe on the emulated flavour (CI keeps the stage from rotting).
+test-gpu-stage:
+	@ls java/fcos4j-native/target/fcos4j-native-*.jar >/dev/null 2>&1 || $(MAKE) java
+	bash native/scripts/gpu-stage.sh build stage/gpu
+	bash native/scripts/gpu-stage.sh probe stage/gpu emulated
 
 clean:
 	$(MVN) -q clean; rm -rf build $(OUT)

@@ -2,7 +2,8 @@
 # make gpu-check: on a machine with an NVIDIA GPU (CUDA toolkit, cmake, g++; no Java or TensorRT needed).
 # Builds the CUDA flavour for the local GPU, runs the kernels against the host reference on the device
 # (the same seeded cases the emulated flavour passes on CI, plus the R-50 shapes), runs compute-sanitizer
-# memcheck, racecheck and synccheck on a reduced set, and writes a dated result file under
+# memcheck, racecheck and synccheck on a reduced set, runs the Java -> JavaCPP -> kernels round trip from the
+# stage that `make gpu-stage` prepares here (carry `stage`), and writes a dated result file under
 # benchmarks/results/. Exit status: non-zero when any check failed.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -45,6 +46,12 @@ if command -v compute-sanitizer >/dev/null; then
   run compute-sanitizer --tool memcheck --error-exitcode 99 "$build/tests/fcos4j_test_r50_gpu"
 else
   log "compute-sanitizer not found: sanitizer checks NOT run"; fail=1
+fi
+# Java -> JavaCPP -> the packaged cuda flavour (the jar's build for sm_75..sm_120 + PTX, not the local build above).
+if [ -f stage/gpu/jre17.tar.xz ]; then
+  run bash native/scripts/gpu-stage.sh probe stage/gpu cuda
+else
+  log "no stage/gpu (make gpu-stage here, then carry stage): Java round trip NOT run"; fail=1
 fi
 log "RESULT: $([ $fail -eq 0 ] && echo PASS || echo FAIL)"
 echo "wrote $out"
