@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -48,7 +49,9 @@ import java.util.function.Function;
  * descending score.
  *
  * <p>Thread-safe: any number of threads may call the detect methods at once. The {@code *Async} methods run on
- * the detector's own executor, shut down by {@link #close()}. {@code close()} waits for calls in flight, is
+ * the detector's own executor ({@link Builder#asyncThreads} threads), shut down by {@link #close()}; at most
+ * {@link Builder#maxPendingAsync} requests wait or run there at once, and a request beyond that fails at once
+ * with {@link DetectorBusyException} (back-pressure instead of an unbounded queue). {@code close()} waits for calls in flight, is
  * idempotent, and every later call throws {@link ResourceClosedException}.
  *
  * <p>Images of one batch are padded to the batch's largest size; GroupNorm statistics cover the padded area,
@@ -65,11 +68,13 @@ public final class Detector implements AutoCloseable {
     private final ModelMetadata metadata;
     private final int maxBatch;
     private final ExecutorService executor;
+    private final Semaphore pendingAsync;
+    private final int maxPendingAsync;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final String name;
     private volatile boolean closed;
 
-    private Detector(Network network, PostProcessConfig post, int maxBatch, int asyncThreads,
+    private Detector(Network network, PostProcessConfig post, int maxBatch, int asyncThreads, int maxPendingAsync,
                      Function<ModelMetadata, PostProcessor> postProcessorFactory, String name) {
         this.network = network;
         this.metadata = network.metadata().withPostprocess(post);
@@ -88,6 +93,8 @@ public final class Detector implements AutoCloseable {
             return t;
         };
         this.executor = Executors.newFixedThreadPool(asyncThreads, threads);
+        this.maxPendingAsync = maxPendingAsync;
+        this.pendingAsync = new Semaphore(maxPendingAsync);
     }
 
     /** A builder; {@link Builder#modelPath} is required. */
@@ -167,9 +174,17 @@ public final class Detector implements AutoCloseable {
         if (closed) {
             return CompletableFuture.failedFuture(closedError());
         }
+        if (!pendingAsync.tryAcquire()) {
+            return CompletableFuture.failedFuture(new DetectorBusyException("detector for " + name + " already has "
+                    + maxPendingAsync + " async requests pending (Detector.Builder.maxPendingAsync): retry later, "
+                    + "or raise the limit or the async threads"));
+        }
         try {
-            return CompletableFuture.supplyAsync(task, executor);
+            CompletableFuture<T> f = CompletableFuture.supplyAsync(task, executor);
+            f.whenComplete((r, e) -> pendingAsync.release());
+            return f;
         } catch (RejectedExecutionException e) {
+            pendingAsync.release();
             return CompletableFuture.failedFuture(closedError());
         }
     }
@@ -262,6 +277,7 @@ public final class Detector implements AutoCloseable {
         private Integer maxDetections;
         private int intraOpThreads;
         private int asyncThreads = 1;
+        private int maxPendingAsync = 256;
         private int maxBatch = 8;
         private final Map<String, String> backendOptions = new LinkedHashMap<>();
         private Function<ModelMetadata, PostProcessor> postProcessorFactory =
@@ -342,6 +358,18 @@ public final class Detector implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Most {@code *Async} requests waiting or running at once (default 256); one more fails at once with
+         * {@link DetectorBusyException}. Bounds the memory a caller faster than the detector can pile up.
+         */
+        public Builder maxPendingAsync(int value) {
+            if (value < 1) {
+                throw new ConfigurationException("max pending async requests must be at least 1, got " + value);
+            }
+            this.maxPendingAsync = value;
+            return this;
+        }
+
         /** Largest number of images run through the network at once by the batch methods (default 8). */
         public Builder maxBatch(int value) {
             if (value < 1) {
@@ -382,7 +410,7 @@ public final class Detector implements AutoCloseable {
             Network network = openNetwork();
             try {
                 PostProcessConfig post = resolvePostProcess(network.metadata().postprocess());
-                return new Detector(network, post, maxBatch, asyncThreads, postProcessorFactory,
+                return new Detector(network, post, maxBatch, asyncThreads, maxPendingAsync, postProcessorFactory,
                         modelPath.toString());
             } catch (RuntimeException e) {
                 network.close();

@@ -1,5 +1,6 @@
 package dev.fcos4j;
 
+import dev.fcos4j.contract.HeadTensors;
 import dev.fcos4j.model.TinyFcosModel;
 import dev.fcos4j.model.TinyFcosModel.Defect;
 import dev.fcos4j.model.TinyFcosModel.Spec;
@@ -19,9 +20,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -175,6 +178,55 @@ class DetectorPlumbingTest {
                 assertInstanceOf(ResourceClosedException.class, e.getCause());
             }
         }
+    }
+
+    @Test
+    void asyncRequestsBeyondMaxPendingFailAtOnceAndTheDetectorCarriesOn() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1);
+        Detector d = Detector.builder().modelPath(model).intraOpThreads(1).asyncThreads(1).maxPendingAsync(3)
+                .postProcessorFactory(m -> new PlumbingPostProcessorDouble(m.postprocess(), m.classNames()) {
+                    @Override
+                    public List<List<Detection>> process(HeadTensors heads, List<ImageMeta> metas) {
+                        started.countDown();
+                        try {
+                            assertTrue(gate.await(1, TimeUnit.MINUTES), "gate never opened");
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                        return super.process(heads, metas);
+                    }
+                }).build();
+        try {
+            List<CompletableFuture<List<Detection>>> admitted = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                admitted.add(d.detectAsync(TestImages.synthetic(64, 64, i)));
+            }
+            assertTrue(started.await(1, TimeUnit.MINUTES));
+            // one running, two queued: the fourth is refused without waiting
+            CompletableFuture<List<Detection>> refused = d.detectAsync(TestImages.synthetic(64, 64, 9));
+            assertTrue(refused.isDone(), "a request beyond the limit must not wait");
+            CompletionException e = assertThrows(CompletionException.class, refused::join);
+            assertInstanceOf(DetectorBusyException.class, e.getCause());
+            assertTrue(e.getCause().getMessage().contains("3 async requests") && e.getCause().getMessage().contains(model.toString()),
+                    e.getCause().getMessage());
+            gate.countDown();  // the admitted requests finish
+            for (CompletableFuture<List<Detection>> f : admitted) {
+                assertEquals(1, f.get(1, TimeUnit.MINUTES).size());
+            }
+            // the permits came back: three more are admitted
+            List<CompletableFuture<List<Detection>>> again = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                again.add(d.detectAsync(TestImages.synthetic(64, 64, 20 + i)));
+            }
+            for (CompletableFuture<List<Detection>> f : again) {
+                assertEquals(1, f.get(1, TimeUnit.MINUTES).size());
+            }
+        } finally {
+            gate.countDown();
+            d.close();
+        }
+        assertThrows(ConfigurationException.class, () -> Detector.builder().maxPendingAsync(0));
     }
 
     @Test

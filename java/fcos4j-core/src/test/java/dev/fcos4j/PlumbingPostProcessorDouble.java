@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * cls_0 logit of that image squashed, so results depend on the network output). Never a substitute for the real
  * post-processing, which DetectorEndToEndTest exercises.
  */
-final class PlumbingPostProcessorDouble implements PostProcessor {
+class PlumbingPostProcessorDouble implements PostProcessor {
     final PostProcessConfig config;
     final List<String> classNames;
     final List<List<ImageMeta>> seenMetas = Collections.synchronizedList(new ArrayList<>());
