@@ -4,6 +4,7 @@ import dev.fcos4j.contract.ModelMetadata;
 import dev.fcos4j.contract.Network;
 import dev.fcos4j.contract.NetworkFactory;
 import dev.fcos4j.contract.NetworkOutput;
+import dev.fcos4j.memory.LeakTracker;
 import dev.fcos4j.onnx.OnnxRuntimeNetwork;
 import dev.fcos4j.postprocess.Convention;
 import dev.fcos4j.postprocess.PostProcessConfig;
@@ -59,8 +60,8 @@ import java.util.function.Function;
  * batch of same-size images gives exactly the results of single calls.
  */
 public final class Detector implements AutoCloseable {
-    /** The detector whose executor runs the current thread, if any (close() must not wait for itself). */
-    private static final ThreadLocal<Detector> EXECUTOR_OWNER = new ThreadLocal<>();
+    /** The executor token of the detector whose executor runs the current thread (close() must not wait for itself). */
+    private static final ThreadLocal<Object> EXECUTOR_OWNER = new ThreadLocal<>();
 
     private final Network network;
     private final Preprocessor preprocessor;
@@ -68,6 +69,8 @@ public final class Detector implements AutoCloseable {
     private final ModelMetadata metadata;
     private final int maxBatch;
     private final ExecutorService executor;
+    private final Object executorToken = new Object();
+    private final LeakTracker.Registration leakRegistration;
     private final Semaphore pendingAsync;
     private final int maxPendingAsync;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -84,15 +87,19 @@ public final class Detector implements AutoCloseable {
         this.maxBatch = Math.min(maxBatch, network.maxBatch());
         this.name = name;
         AtomicInteger ids = new AtomicInteger();
+        // The threads know their detector by a token, not a reference: a detector dropped without close() must stay
+        // collectable for the leak tracker to shut its threads down.
+        Object token = executorToken;
         ThreadFactory threads = r -> {
             Thread t = new Thread(() -> {
-                EXECUTOR_OWNER.set(this);
+                EXECUTOR_OWNER.set(token);
                 r.run();
             }, "fcos4j-detector-" + ids.incrementAndGet());
             t.setDaemon(true);
             return t;
         };
         this.executor = Executors.newFixedThreadPool(asyncThreads, threads);
+        this.leakRegistration = LeakTracker.register(this, "Detector for " + name, executor::shutdownNow);
         this.maxPendingAsync = maxPendingAsync;
         this.pendingAsync = new Semaphore(maxPendingAsync);
     }
@@ -237,8 +244,9 @@ public final class Detector implements AutoCloseable {
             return;
         }
         closed = true;
+        leakRegistration.closed();
         executor.shutdown();
-        if (EXECUTOR_OWNER.get() != this) {
+        if (EXECUTOR_OWNER.get() != executorToken) {
             try {
                 executor.awaitTermination(1, TimeUnit.MINUTES);
             } catch (InterruptedException e) {

@@ -1,6 +1,8 @@
 package dev.fcos4j;
 
 import dev.fcos4j.contract.HeadTensors;
+import dev.fcos4j.memory.LeakTracker;
+import dev.fcos4j.memory.GcSupport;
 import dev.fcos4j.model.TinyFcosModel;
 import dev.fcos4j.model.TinyFcosModel.Defect;
 import dev.fcos4j.model.TinyFcosModel.Spec;
@@ -17,7 +19,9 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
@@ -29,6 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -227,6 +232,32 @@ class DetectorPlumbingTest {
             d.close();
         }
         assertThrows(ConfigurationException.class, () -> Detector.builder().maxPendingAsync(0));
+    }
+
+    /** Opens a detector, uses its async thread, and drops it unclosed; returns the threads it started. */
+    private Set<Thread> dropUnclosedDetector() throws Exception {
+        Set<Thread> before = Thread.getAllStackTraces().keySet();
+        Detector d = builder().build();
+        assertEquals(1, d.detectAsync(TestImages.synthetic(64, 64, 1)).get(1, TimeUnit.MINUTES).size());
+        Set<Thread> started = new HashSet<>(Thread.getAllStackTraces().keySet());
+        started.removeAll(before);
+        started.removeIf(t -> !t.getName().startsWith("fcos4j-detector-"));
+        assertEquals(1, started.size(), "one async thread: " + started);
+        return started;
+    }
+
+    @Test
+    void aDetectorDroppedWithoutCloseIsFreedByTheLeakTracker() throws Exception {
+        long leaksBefore = LeakTracker.leaked();
+        Set<Thread> threads = dropUnclosedDetector();
+        assertEquals(sessionsBefore + 1, OnnxRuntimeNetwork.openSessions());
+        GcSupport.collectUntil("the dropped detector's session was closed",
+                () -> OnnxRuntimeNetwork.openSessions() == sessionsBefore);
+        for (Thread t : threads) {
+            t.join(TimeUnit.MINUTES.toMillis(1));
+            assertFalse(t.isAlive(), "the dropped detector's async thread was stopped");
+        }
+        assertTrue(LeakTracker.leaked() >= leaksBefore + 2, "detector and session both reported");
     }
 
     @Test

@@ -20,6 +20,7 @@ import dev.fcos4j.contract.Network;
 import dev.fcos4j.contract.NetworkOutput;
 import dev.fcos4j.contract.TensorSpec;
 import dev.fcos4j.memory.DirectBufferPool;
+import dev.fcos4j.memory.LeakTracker;
 import dev.fcos4j.preprocess.ImageBatch;
 
 import java.io.IOException;
@@ -64,6 +65,7 @@ public final class OnnxRuntimeNetwork implements Network {
     private final int levels;
     private final DirectBufferPool pool = new DirectBufferPool("head outputs", POOL_LIMIT, POOL_BYTES);
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final LeakTracker.Registration leakRegistration;
     private volatile boolean closed;
 
     /**
@@ -92,6 +94,9 @@ public final class OnnxRuntimeNetwork implements Network {
         this.metadata = metadata;
         this.levels = metadata.strides().size();
         this.outputNames = ModelContract.outputNames(levels);
+        // A network dropped without close(): the session is freed, with a warning naming the model.
+        this.leakRegistration = LeakTracker.register(this, "ONNX Runtime session for " + modelPath,
+                () -> closeQuietly(session));
     }
 
     /** Loads with default options. */
@@ -377,6 +382,7 @@ public final class OnnxRuntimeNetwork implements Network {
                 return;
             }
             closed = true;
+            leakRegistration.closed();
             pool.clear();
             try {
                 session.close();

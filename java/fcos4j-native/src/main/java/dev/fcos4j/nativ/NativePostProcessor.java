@@ -8,6 +8,7 @@ import dev.fcos4j.NativeLibraryException;
 import dev.fcos4j.ResourceClosedException;
 import dev.fcos4j.contract.HeadTensors;
 import dev.fcos4j.contract.LevelShape;
+import dev.fcos4j.memory.LeakTracker;
 import dev.fcos4j.postprocess.DetectionArrays;
 import dev.fcos4j.postprocess.PostProcessConfig;
 import dev.fcos4j.postprocess.PostProcessor;
@@ -44,10 +45,8 @@ public final class NativePostProcessor implements PostProcessor {
     private final int levels;
     private final int k;
 
-    private Pointer handle;
-    private Pointer stream;
-    private final List<Pointer> deviceBuffers = new ArrayList<>();
-    private final List<Long> deviceSizes = new ArrayList<>();
+    private final NativeHandles natives = new NativeHandles();
+    private LeakTracker.Registration leakRegistration;
     private final Pointer[] dCls;
     private final Pointer[] dReg;
     private final Pointer[] dCtr;
@@ -136,14 +135,14 @@ public final class NativePostProcessor implements PostProcessor {
             if (st != Fcos4jC.FCOS4J_OK) {
                 throw error("fcos4j_postprocessor_create", st, true);
             }
-            handle = out.get(0);
+            natives.handle = out.get(0);
             OPEN_HANDLES.incrementAndGet();
             out.put(0, (Pointer) null);
             st = Fcos4jC.fcos4j_stream_create(out);
             if (st != Fcos4jC.FCOS4J_OK) {
                 throw error("fcos4j_stream_create", st, false);
             }
-            stream = out.get(0);
+            natives.stream = out.get(0);
             for (int l = 0; l < levels; l++) {
                 LevelShape s = maxShape.levels().get(l);
                 long points = (long) b * s.height() * s.width();
@@ -164,6 +163,8 @@ public final class NativePostProcessor implements PostProcessor {
             }
         }
         staging = new FloatPointer(maxLevelFloats);
+        leakRegistration = LeakTracker.register(this, "NativePostProcessor (" + flavour.id() + ", max " + maxShape + ")",
+                natives::free);
     }
 
     private Pointer alloc(long bytes) {
@@ -173,8 +174,8 @@ public final class NativePostProcessor implements PostProcessor {
                 throw error("fcos4j_device_alloc(" + bytes + " bytes)", st, false);
             }
             Pointer p = out.get(0);
-            deviceBuffers.add(p);
-            deviceSizes.add(bytes);
+            natives.deviceBuffers.add(p);
+            natives.deviceSizes.add(bytes);
             DEVICE_BYTES.addAndGet(bytes);
             return p;
         }
@@ -257,17 +258,17 @@ public final class NativePostProcessor implements PostProcessor {
                 throw error("fcos4j_image_info (image " + n + ")", st, false);
             }
         }
-        check("fcos4j_copy_to_device(image_info)", Fcos4jC.fcos4j_copy_to_device(dInfo, hInfo, 16L * b, stream));
-        int st = Fcos4jC.fcos4j_postprocessor_run_sync(handle, shape, clsPtrs, regPtrs, ctrPtrs, new FloatPointer(dInfo),
-                new IntPointer(dCount), new FloatPointer(dBoxes), new FloatPointer(dScores), new IntPointer(dClasses), stream);
+        check("fcos4j_copy_to_device(image_info)", Fcos4jC.fcos4j_copy_to_device(dInfo, hInfo, 16L * b, natives.stream));
+        int st = Fcos4jC.fcos4j_postprocessor_run_sync(natives.handle, shape, clsPtrs, regPtrs, ctrPtrs, new FloatPointer(dInfo),
+                new IntPointer(dCount), new FloatPointer(dBoxes), new FloatPointer(dScores), new IntPointer(dClasses), natives.stream);
         if (st != Fcos4jC.FCOS4J_OK) {
             throw error("fcos4j_postprocessor_run_sync", st, false);
         }
-        check("fcos4j_copy_to_host(num_detections)", Fcos4jC.fcos4j_copy_to_host(hCount, dCount, 4L * b, stream));
-        check("fcos4j_copy_to_host(boxes)", Fcos4jC.fcos4j_copy_to_host(hBoxes, dBoxes, 16L * b * k, stream));
-        check("fcos4j_copy_to_host(scores)", Fcos4jC.fcos4j_copy_to_host(hScores, dScores, 4L * b * k, stream));
-        check("fcos4j_copy_to_host(classes)", Fcos4jC.fcos4j_copy_to_host(hClasses, dClasses, 4L * b * k, stream));
-        check("fcos4j_stream_synchronize", Fcos4jC.fcos4j_stream_synchronize(stream));
+        check("fcos4j_copy_to_host(num_detections)", Fcos4jC.fcos4j_copy_to_host(hCount, dCount, 4L * b, natives.stream));
+        check("fcos4j_copy_to_host(boxes)", Fcos4jC.fcos4j_copy_to_host(hBoxes, dBoxes, 16L * b * k, natives.stream));
+        check("fcos4j_copy_to_host(scores)", Fcos4jC.fcos4j_copy_to_host(hScores, dScores, 4L * b * k, natives.stream));
+        check("fcos4j_copy_to_host(classes)", Fcos4jC.fcos4j_copy_to_host(hClasses, dClasses, 4L * b * k, natives.stream));
+        check("fcos4j_stream_synchronize", Fcos4jC.fcos4j_stream_synchronize(natives.stream));
         int outK = out.maxDetections();
         for (int n = 0; n < b; n++) {
             int count = hCount.get(n);
@@ -294,9 +295,9 @@ public final class NativePostProcessor implements PostProcessor {
         staging.position(0).limit(n);
         staging.asBuffer().put(whole);
         staging.limit(staging.capacity());
-        check("fcos4j_copy_to_device(" + name + ")", Fcos4jC.fcos4j_copy_to_device(dst, staging, 4L * n, stream));
+        check("fcos4j_copy_to_device(" + name + ")", Fcos4jC.fcos4j_copy_to_device(dst, staging, 4L * n, natives.stream));
         // the staging buffer is reused by the next tensor: the copy must be complete (pageable host memory)
-        check("fcos4j_stream_synchronize", Fcos4jC.fcos4j_stream_synchronize(stream));
+        check("fcos4j_stream_synchronize", Fcos4jC.fcos4j_stream_synchronize(natives.stream));
     }
 
     private static void check(String what, int status) {
@@ -332,28 +333,46 @@ public final class NativePostProcessor implements PostProcessor {
             return;
         }
         closed = true;
+        if (leakRegistration != null) {
+            leakRegistration.closed();
+        }
         release();
     }
 
+    /**
+     * The native resources the C API hands out, apart from the object: what the leak tracker frees when a
+     * post-processor is dropped unclosed (host buffers are JavaCPP's, freed by its own deallocator).
+     */
+    private static final class NativeHandles {
+        Pointer handle;
+        Pointer stream;
+        final List<Pointer> deviceBuffers = new ArrayList<>();
+        final List<Long> deviceSizes = new ArrayList<>();
+
+        void free() {
+            if (stream != null) {
+                Fcos4jC.fcos4j_stream_synchronize(stream);
+            }
+            for (int i = 0; i < deviceBuffers.size(); i++) {
+                Fcos4jC.fcos4j_device_free(deviceBuffers.get(i));
+                DEVICE_BYTES.addAndGet(-deviceSizes.get(i));
+            }
+            deviceBuffers.clear();
+            deviceSizes.clear();
+            if (handle != null) {
+                Fcos4jC.fcos4j_postprocessor_destroy(handle);
+                handle = null;
+                OPEN_HANDLES.decrementAndGet();
+            }
+            if (stream != null) {
+                Fcos4jC.fcos4j_stream_destroy(stream);
+                stream = null;
+            }
+        }
+    }
+
     private void release() {
-        if (stream != null) {
-            Fcos4jC.fcos4j_stream_synchronize(stream);
-        }
-        for (int i = 0; i < deviceBuffers.size(); i++) {
-            Fcos4jC.fcos4j_device_free(deviceBuffers.get(i));
-            DEVICE_BYTES.addAndGet(-deviceSizes.get(i));
-        }
-        deviceBuffers.clear();
-        deviceSizes.clear();
-        if (handle != null) {
-            Fcos4jC.fcos4j_postprocessor_destroy(handle);
-            handle = null;
-            OPEN_HANDLES.decrementAndGet();
-        }
-        if (stream != null) {
-            Fcos4jC.fcos4j_stream_destroy(stream);
-            stream = null;
-        }
+        natives.free();
         for (Pointer p : new Pointer[] {staging, hInfo, hCount, hBoxes, hScores, hClasses, clsPtrs, regPtrs, ctrPtrs, shape}) {
             if (p != null) {
                 p.close();

@@ -5,6 +5,7 @@ import dev.fcos4j.InvalidHeadOutputException;
 import dev.fcos4j.ModelContractException;
 import dev.fcos4j.ResourceClosedException;
 import dev.fcos4j.contract.HeadTensors;
+import dev.fcos4j.memory.LeakTracker;
 import dev.fcos4j.contract.LevelShape;
 import dev.fcos4j.postprocess.Convention;
 import dev.fcos4j.postprocess.DetectionArrays;
@@ -163,6 +164,26 @@ class NativePostProcessorTest {
         assertEquals(0, NativePostProcessor.openHandles());
         HeadTensors h = heads(shape, 1, "few", 1, false);
         assertThrows(ResourceClosedException.class, () -> nat.process(h, metas(1)));
+    }
+
+    private static void dropUnclosed(HeadShape shape) {
+        NativePostProcessor nat = NativePostProcessor.create(Flavour.EMULATED, PostProcessConfig.defaults(Convention.MMDET),
+                List.of(), shape);
+        assertEquals(1, nat.process(heads(shape, 1, "few", 3, false), metas(1)).size());
+    }
+
+    @Test
+    void aPostProcessorDroppedWithoutCloseIsFreedByTheLeakTracker() throws InterruptedException {
+        long leaksBefore = LeakTracker.leaked();
+        dropUnclosed(HeadShape.fpn(1, 2, 64, 64, 8, 16, 32, 64, 128));
+        assertEquals(1, NativePostProcessor.openHandles());
+        for (int i = 0; i < 400 && NativePostProcessor.openHandles() > 0; i++) {
+            System.gc();
+            Thread.sleep(25);
+        }
+        assertEquals(0, NativePostProcessor.openHandles(), "the native handle was destroyed");
+        assertEquals(0, NativePostProcessor.deviceBytes(), "the device buffers were freed");
+        assertTrue(LeakTracker.leaked() > leaksBefore);
     }
 
     @Test
