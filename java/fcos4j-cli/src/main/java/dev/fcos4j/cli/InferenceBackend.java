@@ -10,8 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A {@code --backend} value: {@code cpu} (ONNX Runtime), {@code trt-fp32} or {@code trt-fp16} (TensorRT on an NVIDIA
- * GPU, fcos4j-tensorrt), plus the {@code --backend-option KEY=VALUE} pairs passed to the GPU backend. Parsing is
+ * A {@code --backend} value: {@code cpu} (ONNX Runtime), {@code trt-fp32} (also plain {@code trt}) or {@code trt-fp16}
+ * (TensorRT on an NVIDIA GPU, fcos4j-tensorrt), plus the {@code --backend-option KEY=VALUE} pairs passed to the GPU backend. Parsing is
  * plain text: no backend class is touched until the detector is built.
  *
  * @param name    the value as given, for messages
@@ -20,7 +20,7 @@ import java.util.Map;
  */
 record InferenceBackend(String name, Backend backend, Map<String, String> options) {
     /** The accepted values, for help texts. */
-    static final String NAMES = "cpu, trt-fp32, trt-fp16";
+    static final String NAMES = "cpu, trt-fp32, trt-fp16, trt (= trt-fp32)";
 
     /**
      * Parses a backend name and KEY=VALUE options.
@@ -33,9 +33,9 @@ record InferenceBackend(String name, Backend backend, Map<String, String> option
         Backend backend;
         switch (n) {
             case "cpu" -> backend = Backend.CPU;
-            case "trt-fp32", "trt-fp16" -> {
+            case "trt", "trt-fp32", "trt-fp16" -> {
                 backend = Backend.GPU_TENSORRT;
-                opts.put("precision", n.substring(4));
+                opts.put("precision", n.equals("trt") ? "fp32" : n.substring(4));
             }
             default -> throw new CommandLine.ParameterException(cl, option + " " + name + " is unknown (available: "
                     + NAMES + (n.startsWith("trt") ? "; int8 engines are not supported" : "") + ")");

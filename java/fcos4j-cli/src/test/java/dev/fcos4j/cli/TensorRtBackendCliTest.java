@@ -1,9 +1,11 @@
 package dev.fcos4j.cli;
 
+import dev.fcos4j.Backend;
 import dev.fcos4j.model.TinyFcosModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -14,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static dev.fcos4j.cli.CliTestSupport.run;
@@ -120,5 +123,19 @@ class TensorRtBackendCliTest {
         assertTrue(r.err().contains("--backend gpu is unknown"), r::toString);
         r = run("compare", "--model", model.toString(), "--reference", "TRT-FP64", image.toString());
         assertEquals(2, r.code(), r::toString);
+        // plain "trt" is fp32: an option error proves it parsed as a TensorRT backend, before anything loaded
+        r = run("detect", "--model", model.toString(), "--backend", "trt", "--backend-option", "workspace=1",
+                image.toString());
+        assertEquals(2, r.code(), r::toString);
+        assertTrue(r.err().contains("unknown TensorRT backend option 'workspace'"), r::toString);
+    }
+
+    @Test
+    void plainTrtMeansFp32() {
+        CommandLine cl = new CommandLine(new Main());
+        assertEquals(Map.of("precision", "fp32"), InferenceBackend.parse(cl, "--backend", "trt", null).options());
+        assertEquals(Map.of("precision", "fp32"), InferenceBackend.parse(cl, "--backend", "TRT-fp32", null).options());
+        assertEquals(Map.of("precision", "fp16"), InferenceBackend.parse(cl, "--backend", "trt-fp16", null).options());
+        assertEquals(Backend.CPU, InferenceBackend.parse(cl, "--backend", "cpu", null).backend());
     }
 }
