@@ -97,9 +97,13 @@ class EvalCommandTest {
         assertEquals(2, run("eval", "-a", gt.toString(), "-r", "x.json", "-m", "m.onnx", "-i", ".").code());
         assertEquals(2, run("eval", "-a", gt.toString(), "-m", "m.onnx").code());
         assertEquals(2, run("eval", "-a", gt.toString(), "-r", "x.json", "--limit", "0").code());
-        CliTestSupport.Result trt = run("eval", "-a", gt.toString(), "-m", "m.onnx", "-i", ".", "--backend", "trt");
+        CliTestSupport.Result trt = run("eval", "-a", gt.toString(), "-m", "m.onnx", "-i", ".", "--backend", "trt-int8");
         assertEquals(2, trt.code(), trt::toString);
-        assertTrue(trt.err().contains("--backend trt"), trt::toString);
+        assertTrue(trt.err().contains("--backend trt-int8"), trt::toString);
+        // plain trt is a valid name (trt-fp32): the run gets as far as the missing model, a runtime error
+        CliTestSupport.Result plain = run("eval", "-a", gt.toString(), "-m", "m.onnx", "-i", ".", "--backend", "trt");
+        assertEquals(1, plain.code(), plain::toString);
+        assertTrue(plain.err().contains("m.onnx does not exist"), plain::toString);
     }
 
     @Test
