@@ -115,19 +115,7 @@ public final class Preprocessor implements AutoCloseable {
      * @throws dev.fcos4j.ImageDecodeException naming the first file that is missing, empty or not an image
      */
     public ImageBatch preprocessFiles(List<Path> files) {
-        ensureOpen();
-        requireNonEmpty(files);
-        List<Prepared> prepared = new ArrayList<>(files.size());
-        try {
-            for (Path file : files) {
-                try (Mat bgr = Images.readBgr(file)) {
-                    prepared.add(prepare(bgr));
-                }
-            }
-            return assemble(prepared);
-        } finally {
-            closeAll(prepared);
-        }
+        return preprocess(files, (file, i) -> Images.readBgr(file));
     }
 
     /**
@@ -136,36 +124,12 @@ public final class Preprocessor implements AutoCloseable {
      * @throws dev.fcos4j.ImageDecodeException naming the image as {@code "encoded image #i"} (i from 0) and its size
      */
     public ImageBatch preprocessEncoded(List<byte[]> encoded) {
-        ensureOpen();
-        requireNonEmpty(encoded);
-        List<Prepared> prepared = new ArrayList<>(encoded.size());
-        try {
-            for (int i = 0; i < encoded.size(); i++) {
-                try (Mat bgr = Images.decodeBgr(encoded.get(i), "encoded image #" + i)) {
-                    prepared.add(prepare(bgr));
-                }
-            }
-            return assemble(prepared);
-        } finally {
-            closeAll(prepared);
-        }
+        return preprocess(encoded, (bytes, i) -> Images.decodeBgr(bytes, "encoded image #" + i));
     }
 
     /** Preprocesses in-memory images as one batch (see {@link Images#fromBufferedImage} for the pixel rules). */
     public ImageBatch preprocessImages(List<BufferedImage> images) {
-        ensureOpen();
-        requireNonEmpty(images);
-        List<Prepared> prepared = new ArrayList<>(images.size());
-        try {
-            for (int i = 0; i < images.size(); i++) {
-                try (Mat bgr = Images.fromBufferedImage(images.get(i), "image #" + i)) {
-                    prepared.add(prepare(bgr));
-                }
-            }
-            return assemble(prepared);
-        } finally {
-            closeAll(prepared);
-        }
+        return preprocess(images, (image, i) -> Images.fromBufferedImage(image, "image #" + i));
     }
 
     /**
@@ -173,12 +137,22 @@ public final class Preprocessor implements AutoCloseable {
      * caller keeps ownership of the Mats.
      */
     public ImageBatch preprocessMats(List<Mat> images) {
+        return preprocess(images, (mat, i) -> Images.toBgr(mat, "Mat #" + i));
+    }
+
+    /** Turns input #i into a new BGR Mat owned by the caller. */
+    private interface Decoder<T> {
+        Mat decode(T input, int index);
+    }
+
+    /** Decodes and resizes the inputs one at a time (one full-size original at a time), then assembles the batch. */
+    private <T> ImageBatch preprocess(List<T> inputs, Decoder<T> decoder) {
         ensureOpen();
-        requireNonEmpty(images);
-        List<Prepared> prepared = new ArrayList<>(images.size());
+        requireNonEmpty(inputs);
+        List<Prepared> prepared = new ArrayList<>(inputs.size());
         try {
-            for (int i = 0; i < images.size(); i++) {
-                try (Mat bgr = Images.toBgr(images.get(i), "Mat #" + i)) {
+            for (int i = 0; i < inputs.size(); i++) {
+                try (Mat bgr = decoder.decode(inputs.get(i), i)) {
                     prepared.add(prepare(bgr));
                 }
             }
