@@ -279,6 +279,7 @@ def main():
     if not (ROOT / "benchmarks/target/classes/dev/fcos4j/bench/PeerInputs.class").exists():
         sys.exit("benchmarks module not built: mvn -B -ntp -o -q -pl benchmarks -am package -DskipTests (make bench-peers does it)")
     started = time.time()
+    load = os.getloadavg()[0]  # recorded: the peers' OpenMP threads suffer badly on a busy machine
     date = datetime.date.today().isoformat()
     machine = args.machine or machine_name()
     command = " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).as_posix()] + sys.argv[1:])
@@ -319,11 +320,11 @@ def main():
     jmh = run_jmh(out_dir, jmh_json, classpath, shlex.split(args.jmh))
 
     # (6) the table
-    lines = [f"machine: {machine} ({platform.machine()}, {os.cpu_count()} cores), "
+    lines = [f"- machine: {machine} ({platform.machine()}, {os.cpu_count()} cores), "
              f"Python {platform.python_version()}, torch {torch.__version__}, "
              f"torchvision {__import__('torchvision').__version__}, torch threads {args.threads}; "
              f"fcos4j: Java {java_version()}, 1 thread",
-             f"date: {date}", f"command: {command}" + (f"  ({args.note})" if args.note else ""), "",
+             f"- date: {date}, load average (1 min) at start: {load:.2f}", f"- command: `{command}`"] + ([f"- note: {args.note}"] if args.note else []) + ["",
              "| peer | convention | map | batch | median ms/img | p99 ms/img | ratio peer/fcos4j (median) |"
              " calls timed | alloc B/img | same detections as fcos4j |",
              "|---|---|---|---|---|---|---|---|---|---|"]
@@ -356,7 +357,10 @@ def main():
                  f"`{stem}-jmh.json` (fcos4j, JMH) and `{stem}-python.json` (peer call times).\n\n"
                  "\"mmdet re-statement\" is engines/parity/oracle_mmdet.py, a PyTorch re-statement of mmdetection's"
                  " `_predict_by_feat_single`, not mmdetection itself (it cannot be installed here).\n\n"
-                 + table + "\n")
+                 + table + "\n\n"
+                 "alloc B/img: JMH's gc.alloc.rate.norm / batch. In sample-time mode it includes JMH's own bookkeeping"
+                 " (a roughly constant rate at any op rate, gc.count 0); fcos4j's `processInto` itself allocates ~0"
+                 " (AverageTime figures in postprocess-jmh.json).\n")
     print(f"wrote {results / (stem + '.md')}, {jmh_json.name}, {stem}-python.json")
     return 1 if any(c[0] for c in checks.values()) else 0
 
