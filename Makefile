@@ -3,6 +3,7 @@
 #   make test     runs every test that needs no GPU (ctest + Maven)
 #   make demo     the main job: detects on samples/chelsea.png on the CPU, writes JSON + an annotated PNG
 #   make bench    JMH benchmarks (results under benchmarks/results/)
+#   make bench-peers  the same post-processing vs torchvision / mmdet re-statement on the CPU, same inputs
 SHELL := /bin/bash
 MVN ?= mvn -B -ntp
 PYTHON ?= /usr/bin/python3
@@ -15,7 +16,7 @@ DEMO_MODEL ?= $(MODELS)/fcos_r50_torchvision.onnx
 TINY_MODEL ?= $(MODELS)/tiny-fcos.onnx
 CLI_CP = java/fcos4j-cli/target/lib/*:java/fcos4j-cli/target/classes
 
-.PHONY: all java native test test-java test-native test-engines test-parity demo bench bench-pipeline goldens-check models tiny-model r50-model clean gpu-check gpu-stage test-gpu-stage
+.PHONY: all java native test test-java test-native test-engines test-parity demo bench bench-pipeline bench-peers goldens-check models tiny-model r50-model clean gpu-check gpu-stage test-gpu-stage
 
 all: native java
 
@@ -95,6 +96,14 @@ bench: java
 bench-pipeline: java $(DEMO_MODEL)
 	java -Dfcos4j.bench.out=benchmarks/results/pipeline-jmh.json -Dfcos4j.bench.model=$(DEMO_MODEL) \
 	  -cp '$(BENCH_CP)' dev.fcos4j.bench.BenchMain PipelineBenchmark $(BENCH_ARGS)
+
+# fcos4j's Java post-processing side by side with torchvision's FCOS post-processing and the mmdet re-statement
+# (engines/parity/oracle_mmdet.py) on the same head maps, same run; dated result file under benchmarks/results/.
+# PEERS_ARGS=--quick for a smoke run (no result file).
+PEERS_ARGS ?=
+bench-peers:
+	$(MVN) -q -pl benchmarks -am package -DskipTests
+	$(PYTHON) benchmarks/peers/postprocess_side_by_side.py $(PEERS_ARGS)
 
 # On a machine with an NVIDIA GPU: kernels vs host reference on the device, compute-sanitizer, dated result
 # file under benchmarks/results/ (commit it). See native/scripts/gpu-check.sh.
