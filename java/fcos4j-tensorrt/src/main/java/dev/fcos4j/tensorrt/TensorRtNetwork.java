@@ -37,6 +37,7 @@ import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
+import static org.bytedeco.cuda.global.cudart.cudaSetDevice;
 import static org.bytedeco.cuda.global.cudart.cudaStreamCreateWithFlags;
 import static org.bytedeco.cuda.global.cudart.cudaStreamDestroy;
 import static org.bytedeco.cuda.global.cudart.cudaStreamNonBlocking;
@@ -161,34 +162,36 @@ public final class TensorRtNetwork implements Network {
      */
     @Override
     public NetworkOutput run(ImageBatch batch) {
+        if (closed) {
+            throw closedException();
+        }
+        checkProfile(batch);
+        // Wait for a slot outside the lock: close() takes the write lock, and a waiter holding the read lock would
+        // keep close() (and so the thread that would close an output and free a slot) waiting forever.
+        permits.acquireUninterruptibly();
+        Slot slot = null;
+        boolean handedOut = false;
         lock.readLock().lock();
         try {
             if (closed) {
                 throw closedException();
             }
-            checkProfile(batch);
-            permits.acquireUninterruptibly();
-            Slot slot = null;
-            boolean handedOut = false;
-            try {
-                Natives.useDevice(options.device());
-                slot = idle.poll();
-                if (slot == null) {
-                    slot = newSlot();
-                }
-                NetworkOutput out = slot.run(batch);
-                handedOut = true;
-                return out;
-            } finally {
-                if (!handedOut) {
-                    // A failed run may leave the stream or context in an error state: do not reuse them.
-                    if (slot != null) {
-                        discard(slot);
-                    }
-                    permits.release();
-                }
+            Natives.useDevice(options.device());
+            slot = idle.poll();
+            if (slot == null) {
+                slot = newSlot();
             }
+            NetworkOutput out = slot.run(batch);
+            handedOut = true;
+            return out;
         } finally {
+            if (!handedOut) {
+                // A failed run may leave the stream or context in an error state: do not reuse them.
+                if (slot != null) {
+                    discard(slot);
+                }
+                permits.release();
+            }
             lock.readLock().unlock();
         }
     }
@@ -245,10 +248,17 @@ public final class TensorRtNetwork implements Network {
     }
 
     private void giveBack(Slot slot) {
-        if (closed) {
+        boolean keep;
+        // Under the same monitor as close() sets the flag: a slot offered here is either seen by close()'s drain or
+        // freed here, never left idle in a closed network.
+        synchronized (slots) {
+            keep = !closed;
+            if (keep) {
+                idle.offer(slot);
+            }
+        }
+        if (!keep) {
             discard(slot);
-        } else {
-            idle.offer(slot);
         }
         permits.release();
     }
@@ -273,10 +283,12 @@ public final class TensorRtNetwork implements Network {
     public void close() {
         lock.writeLock().lock();
         try {
-            if (closed) {
-                return;
+            synchronized (slots) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
             }
-            closed = true;
             for (Slot s; (s = idle.poll()) != null; ) {
                 discard(s);
             }
@@ -519,6 +531,8 @@ public final class TensorRtNetwork implements Network {
                 return;
             }
             freed = true;
+            // Possibly on another thread than the runs (an output closed there): make the slot's device current.
+            cudaSetDevice(options.device());
             // Nothing may still run on the stream when its buffers go.
             cudaStreamSynchronize(stream);
             deviceIn.free();
