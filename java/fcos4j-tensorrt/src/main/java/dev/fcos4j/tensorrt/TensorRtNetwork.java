@@ -19,15 +19,10 @@ import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
@@ -73,13 +68,9 @@ public final class TensorRtNetwork implements Network {
     private final int levels;
     /** The engine's outputs outside the contract: TensorRT needs an address for each, nothing reads them. */
     private final List<String> extraOutputs;
-    private final Semaphore permits;
-    private final ConcurrentLinkedQueue<Slot> idle = new ConcurrentLinkedQueue<>();
-    private final Set<Slot> slots = new HashSet<>();
-    /** Optimization profiles not held by a slot (guarded by {@code slots}); one profile serves one context. */
-    private final java.util.ArrayDeque<Integer> freeProfiles = new java.util.ArrayDeque<>();
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private volatile boolean closed;
+    /** Slot k runs on optimization profile k: TensorRT lets one profile serve one context at a time. */
+    private final SlotPool<Slot> pool;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private TensorRtNetwork(TensorRtEngine engine, TensorRtOptions options) {
         this.engine = engine;
@@ -95,10 +86,8 @@ public final class TensorRtNetwork implements Network {
         }
         this.extraOutputs = List.copyOf(extra);
         int contexts = Math.min(options.contexts(), engine.resident.profiles());
-        for (int k = 0; k < contexts; k++) {
-            freeProfiles.add(k);
-        }
-        this.permits = new Semaphore(contexts, true);
+        this.pool = new SlotPool<>(contexts, Slot::new, Slot::free,
+                () -> new ResourceClosedException("TensorRT network for " + engine.source + " is closed"));
     }
 
     /**
@@ -162,63 +151,13 @@ public final class TensorRtNetwork implements Network {
      */
     @Override
     public NetworkOutput run(ImageBatch batch) {
-        if (closed) {
-            throw closedException();
+        if (closed.get()) {
+            throw new ResourceClosedException("TensorRT network for " + engine.source + " is closed");
         }
         checkProfile(batch);
-        // Wait for a slot outside the lock: close() takes the write lock, and a waiter holding the read lock would
-        // keep close() (and so the thread that would close an output and free a slot) waiting forever.
-        permits.acquireUninterruptibly();
-        Slot slot = null;
-        boolean handedOut = false;
-        lock.readLock().lock();
-        try {
-            if (closed) {
-                throw closedException();
-            }
-            Natives.useDevice(options.device());
-            slot = idle.poll();
-            if (slot == null) {
-                slot = newSlot();
-            }
-            NetworkOutput out = slot.run(batch);
-            handedOut = true;
-            return out;
-        } finally {
-            if (!handedOut) {
-                // A failed run may leave the stream or context in an error state: do not reuse them.
-                if (slot != null) {
-                    discard(slot);
-                }
-                permits.release();
-            }
-            lock.readLock().unlock();
-        }
-    }
-
-    private ResourceClosedException closedException() {
-        return new ResourceClosedException("TensorRT network for " + engine.source + " is closed");
-    }
-
-    /** A slot on a free profile (a held permit guarantees one). */
-    private Slot newSlot() {
-        int profile;
-        synchronized (slots) {
-            profile = freeProfiles.remove();
-        }
-        Slot slot;
-        try {
-            slot = new Slot(profile);
-        } catch (RuntimeException e) {
-            synchronized (slots) {
-                freeProfiles.add(profile);
-            }
-            throw e;
-        }
-        synchronized (slots) {
-            slots.add(slot);
-        }
-        return slot;
+        // CUDA's current device is per thread; the slot may be created on this one.
+        Natives.useDevice(options.device());
+        return pool.run(lease -> new Output(lease.slot().run(batch), lease));
     }
 
     private void checkProfile(ImageBatch batch) {
@@ -247,60 +186,22 @@ public final class TensorRtNetwork implements Network {
         }
     }
 
-    private void giveBack(Slot slot) {
-        boolean keep;
-        // Under the same monitor as close() sets the flag: a slot offered here is either seen by close()'s drain or
-        // freed here, never left idle in a closed network.
-        synchronized (slots) {
-            keep = !closed;
-            if (keep) {
-                idle.offer(slot);
-            }
-        }
-        if (!keep) {
-            discard(slot);
-        }
-        permits.release();
-    }
-
-    private void discard(Slot slot) {
-        synchronized (slots) {
-            if (!slots.remove(slot)) {
-                return;
-            }
-        }
-        try {
-            slot.free();
-        } finally {
-            synchronized (slots) {
-                freeProfiles.add(slot.profile);
-            }
-        }
-    }
-
     /** Waits for runs in flight, frees idle slots (outstanding outputs free theirs on close); idempotent. */
     @Override
     public void close() {
-        lock.writeLock().lock();
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
-            synchronized (slots) {
-                if (closed) {
-                    return;
-                }
-                closed = true;
-            }
-            for (Slot s; (s = idle.poll()) != null; ) {
-                discard(s);
-            }
-            OPEN_NETWORKS.decrementAndGet();
+            pool.close();
         } finally {
-            lock.writeLock().unlock();
+            OPEN_NETWORKS.decrementAndGet();
         }
     }
 
     /** Whether {@link #close()} was called. */
     public boolean isClosed() {
-        return closed;
+        return closed.get();
     }
 
     /** Diagnostics for leak checks: networks opened and not closed, JVM-wide. */
@@ -336,7 +237,7 @@ public final class TensorRtNetwork implements Network {
     @Override
     public String toString() {
         return "TensorRtNetwork[" + engine.source + ", " + engine.plan.getFileName() + ", " + engine.precision.id()
-                + (closed ? ", closed" : "") + "]";
+                + (closed.get() ? ", closed" : "") + "]";
     }
 
     /**
@@ -405,7 +306,6 @@ public final class TensorRtNetwork implements Network {
 
     /** An execution context with its stream and buffers; used by one run at a time. */
     private final class Slot {
-        private final int profile;
         private final IExecutionContext context;
         private final CUstream_st stream;
         private final Buffer contextMemory = new Buffer(false, "the execution context of " + engine.plan.getFileName());
@@ -416,7 +316,6 @@ public final class TensorRtNetwork implements Network {
         private boolean freed;
 
         Slot(int profile) {
-            this.profile = profile;
             TensorRtLogger log = Natives.logger();
             long mark = log.mark();
             CUstream_st s = new CUstream_st();
@@ -455,7 +354,8 @@ public final class TensorRtNetwork implements Network {
             OPEN_CONTEXTS.incrementAndGet();
         }
 
-        NetworkOutput run(ImageBatch batch) {
+        /** Runs a batch; the heads are views of this slot's pinned memory. */
+        HeadTensors run(ImageBatch batch) {
             TensorRtLogger log = Natives.logger();
             long mark = log.mark();
             int n = batch.size();
@@ -516,9 +416,8 @@ public final class TensorRtNetwork implements Network {
                 reg.add(view(hOut, layout, 3 * l + 1));
                 ctr.add(view(hOut, layout, 3 * l + 2));
             }
-            HeadTensors heads = HeadTensors.of(n, metadata.numClasses(),
-                    ModelContract.levelShapes(h, w, metadata.strides()), cls, reg, ctr);
-            return new Output(heads, this);
+            return HeadTensors.of(n, metadata.numClasses(), ModelContract.levelShapes(h, w, metadata.strides()), cls,
+                    reg, ctr);
         }
 
         private FloatBuffer view(Pointer host, RunLayout layout, int i) {
@@ -549,12 +448,12 @@ public final class TensorRtNetwork implements Network {
     /** The head outputs of one run: views of a slot's pinned memory, valid until closed. */
     private final class Output implements NetworkOutput {
         private final HeadTensors heads;
-        private final Slot slot;
+        private final SlotPool.Lease<Slot> lease;
         private final AtomicBoolean closedFlag = new AtomicBoolean();
 
-        Output(HeadTensors heads, Slot slot) {
+        Output(HeadTensors heads, SlotPool.Lease<Slot> lease) {
             this.heads = heads;
-            this.slot = slot;
+            this.lease = lease;
             OPEN_OUTPUTS.incrementAndGet();
         }
 
@@ -572,7 +471,7 @@ public final class TensorRtNetwork implements Network {
                 return;
             }
             OPEN_OUTPUTS.decrementAndGet();
-            giveBack(slot);
+            pool.giveBack(lease);
         }
     }
 }
