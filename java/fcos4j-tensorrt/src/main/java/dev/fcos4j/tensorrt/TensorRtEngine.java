@@ -15,6 +15,7 @@ import org.bytedeco.tensorrt.global.nvinfer.OptProfileSelector;
 import org.bytedeco.tensorrt.global.nvinfer.TensorFormat;
 import org.bytedeco.tensorrt.global.nvinfer.TensorIOMode;
 import org.bytedeco.tensorrt.global.nvonnxparser;
+import org.bytedeco.tensorrt.global.nvonnxparser.OnnxParserFlag;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.IBuilder;
 import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
@@ -366,6 +367,10 @@ final class TensorRtEngine {
             if (parser == null || parser.isNull()) {
                 throw new NativeLibraryException("TensorRT could not create an ONNX parser" + log.said(mark));
             }
+            // GroupNorm is exported as Reshape + InstanceNormalization. TensorRT 10's parser maps that to its native
+            // normalization layer by default; the alternative, the InstanceNormalization_TRT plugin, would need
+            // libnvinfer_plugin, which fcos4j does not load. Set explicitly so a changed default cannot break it.
+            parser.setFlag(OnnxParserFlag.kNATIVE_INSTANCENORM);
             if (!parser.parseFromFile(onnx.toString(), ILogger.Severity.kWARNING.value)) {
                 List<String> errors = new ArrayList<>();
                 for (int i = 0; i < parser.getNbErrors(); i++) {
