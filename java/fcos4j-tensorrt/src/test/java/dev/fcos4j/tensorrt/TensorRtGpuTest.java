@@ -297,13 +297,17 @@ class TensorRtGpuTest {
 
     @Test
     void aBatchBeyondTheProfileNamesTheOption() {
-        TensorRtOptions small = TensorRtOptions.parse(Map.of("engine_cache", cache.toString(), "max_height", "256",
-                "max_width", "256", "max_batch", "1"));
-        try (TensorRtNetwork n = TensorRtNetwork.open(model, small)) {
-            ImageBatch tall = new ImageBatch(FloatBuffer.allocate(3 * 512 * 256), 512, 256,
-                    List.of(new ImageMeta(512, 256, 512, 256)));
+        // The engine of theDetectorSplitsBatchesAtTheEnginesMaximum (same cache key): one build fewer.
+        TensorRtOptions o = TensorRtOptions.parse(Map.of("engine_cache", cache.toString(), "max_batch", "2"));
+        try (TensorRtNetwork n = TensorRtNetwork.open(model, o)) {
+            ImageBatch tall = new ImageBatch(FloatBuffer.allocate(3 * 1376 * 64), 1376, 64,
+                    List.of(new ImageMeta(1376, 64, 1376, 64)));
             ConfigurationException e = assertThrows(ConfigurationException.class, () -> n.run(tall));
-            assertTrue(e.getMessage().contains("max_height"), e.getMessage());
+            assertTrue(e.getMessage().contains("height 1376 is outside 32..1344 (max_height)"), e.getMessage());
+            ImageBatch three = new ImageBatch(FloatBuffer.allocate(3 * 3 * 64 * 64), 64, 64,
+                    List.of(new ImageMeta(64, 64, 64, 64), new ImageMeta(64, 64, 64, 64), new ImageMeta(64, 64, 64, 64)));
+            e = assertThrows(ConfigurationException.class, () -> n.run(three));
+            assertTrue(e.getMessage().contains("batch 3 is outside 1..2 (max_batch)"), e.getMessage());
             ImageBatch ok = new ImageBatch(FloatBuffer.allocate(3 * 256 * 128), 256, 128,
                     List.of(new ImageMeta(256, 128, 256, 128)));
             try (NetworkOutput out = n.run(ok)) {
