@@ -15,6 +15,7 @@ import org.bytedeco.tensorrt.global.nvinfer.OptProfileSelector;
 import org.bytedeco.tensorrt.global.nvinfer.TensorFormat;
 import org.bytedeco.tensorrt.global.nvinfer.TensorIOMode;
 import org.bytedeco.tensorrt.global.nvonnxparser;
+import org.bytedeco.tensorrt.global.nvonnxparser.OnnxParserFlag;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.IBuilder;
 import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
@@ -73,7 +74,7 @@ final class TensorRtEngine {
 
     /** One deserialized engine and what was read from it once. */
     record Resident(ICudaEngine engine, Map<String, TensorSpec> inputs, Map<String, TensorSpec> outputs,
-                    Map<String, Integer> elementBytes, Profile profile, int profiles, long contextMemory) {
+                    Map<String, Integer> elementBits, Profile profile, int profiles, long contextMemory) {
     }
 
     final Path source;
@@ -276,14 +277,14 @@ final class TensorRtEngine {
     private static Resident describe(ICudaEngine engine, Path plan) {
         Map<String, TensorSpec> inputs = new HashMap<>();
         Map<String, TensorSpec> outputs = new HashMap<>();
-        Map<String, Integer> bytes = new HashMap<>();
+        Map<String, Integer> bits = new HashMap<>();
         List<String> problems = new ArrayList<>();
         int n = engine.getNbIOTensors();
         for (int i = 0; i < n; i++) {
             String name = engine.getIOTensorName(i);
-            TensorSpec spec = new TensorSpec(name, typeName(engine.getTensorDataType(name)),
-                    dims(engine.getTensorShape(name)));
-            bytes.put(name, elementBytes(engine.getTensorDataType(name)));
+            DataType type = engine.getTensorDataType(name);
+            TensorSpec spec = new TensorSpec(name, TensorTypes.name(type), shape(engine.getTensorShape(name)));
+            bits.put(name, TensorTypes.bits(type));
             if (engine.getTensorIOMode(name).value == TensorIOMode.kINPUT.value) {
                 inputs.put(name, spec);
             } else {
@@ -299,8 +300,8 @@ final class TensorRtEngine {
         }
         Profile profile = null;
         if (inputs.containsKey(ModelContract.INPUT) && engine.getNbOptimizationProfiles() > 0) {
-            long[] min = dims(engine.getProfileShape(ModelContract.INPUT, 0, OptProfileSelector.kMIN));
-            long[] max = dims(engine.getProfileShape(ModelContract.INPUT, 0, OptProfileSelector.kMAX));
+            long[] min = shape(engine.getProfileShape(ModelContract.INPUT, 0, OptProfileSelector.kMIN));
+            long[] max = shape(engine.getProfileShape(ModelContract.INPUT, 0, OptProfileSelector.kMAX));
             if (min.length == 4 && max.length == 4) {
                 profile = new Profile((int) min[0], (int) max[0], (int) min[2], (int) max[2], (int) min[3],
                         (int) max[3]);
@@ -316,11 +317,12 @@ final class TensorRtEngine {
         if (profile == null) {
             profile = new Profile(1, 1, 1, 1, 1, 1); // validation reports the input problem
         }
-        return new Resident(engine, inputs, outputs, bytes, profile, Math.max(1, engine.getNbOptimizationProfiles()),
+        return new Resident(engine, inputs, outputs, bits, profile, Math.max(1, engine.getNbOptimizationProfiles()),
                 engine.getDeviceMemorySizeV2());
     }
 
-    private static long[] dims(Dims64 d) {
+    /** A TensorRT shape as an array ({@code -1} for a dynamic dimension; empty when TensorRT has none). */
+    static long[] shape(Dims64 d) {
         long[] out = new long[Math.max(0, d.nbDims())];
         for (int i = 0; i < out.length; i++) {
             out[i] = d.d(i);
@@ -328,52 +330,13 @@ final class TensorRtEngine {
         return out;
     }
 
-    private static Dims64 dims(long... values) {
+    static Dims64 dims(long... values) {
         Dims64 d = new Dims64();
         d.nbDims(values.length);
         for (int i = 0; i < values.length; i++) {
             d.d(i, values[i]);
         }
         return d;
-    }
-
-    static Dims64 dims4(long n, long c, long h, long w) {
-        return dims(n, c, h, w);
-    }
-
-    static String typeName(DataType t) {
-        int v = t.value;
-        if (v == DataType.kFLOAT.value) {
-            return TensorSpec.FLOAT32;
-        } else if (v == DataType.kHALF.value) {
-            return "float16";
-        } else if (v == DataType.kBF16.value) {
-            return "bfloat16";
-        } else if (v == DataType.kINT32.value) {
-            return "int32";
-        } else if (v == DataType.kINT64.value) {
-            return "int64";
-        } else if (v == DataType.kINT8.value) {
-            return "int8";
-        } else if (v == DataType.kUINT8.value) {
-            return "uint8";
-        } else if (v == DataType.kBOOL.value) {
-            return "bool";
-        }
-        return "tensorrt-" + t.toString().toLowerCase(Locale.ROOT);
-    }
-
-    static int elementBytes(DataType t) {
-        int v = t.value;
-        if (v == DataType.kHALF.value || v == DataType.kBF16.value) {
-            return 2;
-        } else if (v == DataType.kINT64.value) {
-            return 8;
-        } else if (v == DataType.kINT8.value || v == DataType.kUINT8.value || v == DataType.kBOOL.value
-                || v == DataType.kFP8.value) {
-            return 1;
-        }
-        return 4;
     }
 
     /**
@@ -404,6 +367,10 @@ final class TensorRtEngine {
             if (parser == null || parser.isNull()) {
                 throw new NativeLibraryException("TensorRT could not create an ONNX parser" + log.said(mark));
             }
+            // GroupNorm is exported as Reshape + InstanceNormalization. TensorRT 10's parser maps that to its native
+            // normalization layer by default; the alternative, the InstanceNormalization_TRT plugin, would need
+            // libnvinfer_plugin, which fcos4j does not load. Set explicitly so a changed default cannot break it.
+            parser.setFlag(OnnxParserFlag.kNATIVE_INSTANCENORM);
             if (!parser.parseFromFile(onnx.toString(), ILogger.Severity.kWARNING.value)) {
                 List<String> errors = new ArrayList<>();
                 for (int i = 0; i < parser.getNbErrors(); i++) {
@@ -427,7 +394,7 @@ final class TensorRtEngine {
                 throw new ModelContractException("model " + onnx + " does not follow the fcos4j model contract: input '"
                         + ModelContract.INPUT + "' is missing (the model's inputs are " + inputNames + ")");
             }
-            long[] declared = dims(input.getDimensions());
+            long[] declared = shape(input.getDimensions());
             if (declared.length != 4) {
                 throw new ModelContractException("model " + onnx + ": input '" + ModelContract.INPUT + "' has rank "
                         + declared.length + ", expected float32 [N,3,H,W]");

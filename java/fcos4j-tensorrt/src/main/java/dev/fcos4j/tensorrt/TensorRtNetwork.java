@@ -5,7 +5,6 @@ import dev.fcos4j.ModelContractException;
 import dev.fcos4j.NativeLibraryException;
 import dev.fcos4j.ResourceClosedException;
 import dev.fcos4j.contract.HeadTensors;
-import dev.fcos4j.contract.LevelShape;
 import dev.fcos4j.contract.ModelContract;
 import dev.fcos4j.contract.ModelMetadata;
 import dev.fcos4j.contract.Network;
@@ -15,22 +14,15 @@ import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.tensorrt.global.nvinfer.ExecutionContextAllocationStrategy;
-import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
 
-import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
@@ -40,6 +32,7 @@ import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
+import static org.bytedeco.cuda.global.cudart.cudaSetDevice;
 import static org.bytedeco.cuda.global.cudart.cudaStreamCreateWithFlags;
 import static org.bytedeco.cuda.global.cudart.cudaStreamDestroy;
 import static org.bytedeco.cuda.global.cudart.cudaStreamNonBlocking;
@@ -66,8 +59,6 @@ public final class TensorRtNetwork implements Network {
     private static final AtomicInteger OPEN_OUTPUTS = new AtomicInteger();
     private static final AtomicLong PINNED_BYTES = new AtomicLong();
     private static final AtomicLong DEVICE_BYTES = new AtomicLong();
-    /** Device slices start on 256-byte boundaries (what TensorRT asks of tensor addresses). */
-    private static final long ALIGN = 256;
     /** Buffers grow in steps of this, so that slightly different sizes do not reallocate. */
     private static final long GRANULE = 1 << 20;
 
@@ -75,22 +66,18 @@ public final class TensorRtNetwork implements Network {
     private final TensorRtOptions options;
     private final ModelMetadata metadata;
     private final int levels;
-    private final List<String> outputNames;
+    /** The engine's outputs outside the contract: TensorRT needs an address for each, nothing reads them. */
     private final List<String> extraOutputs;
-    private final Semaphore permits;
-    private final ConcurrentLinkedQueue<Slot> idle = new ConcurrentLinkedQueue<>();
-    private final Set<Slot> slots = new HashSet<>();
-    /** Optimization profiles not held by a slot (guarded by {@code slots}); one profile serves one context. */
-    private final java.util.ArrayDeque<Integer> freeProfiles = new java.util.ArrayDeque<>();
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private volatile boolean closed;
+    /** Slot k runs on optimization profile k: TensorRT lets one profile serve one context at a time. */
+    private final SlotPool<Slot> pool;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private TensorRtNetwork(TensorRtEngine engine, TensorRtOptions options) {
         this.engine = engine;
         this.options = options;
         this.metadata = engine.metadata;
         this.levels = metadata.strides().size();
-        this.outputNames = ModelContract.outputNames(levels);
+        List<String> outputNames = ModelContract.outputNames(levels);
         List<String> extra = new ArrayList<>();
         for (String name : engine.resident.outputs().keySet()) {
             if (!outputNames.contains(name)) {
@@ -99,10 +86,8 @@ public final class TensorRtNetwork implements Network {
         }
         this.extraOutputs = List.copyOf(extra);
         int contexts = Math.min(options.contexts(), engine.resident.profiles());
-        for (int k = 0; k < contexts; k++) {
-            freeProfiles.add(k);
-        }
-        this.permits = new Semaphore(contexts, true);
+        this.pool = new SlotPool<>(contexts, Slot::new, Slot::free,
+                () -> new ResourceClosedException("TensorRT network for " + engine.source + " is closed"));
     }
 
     /**
@@ -166,50 +151,13 @@ public final class TensorRtNetwork implements Network {
      */
     @Override
     public NetworkOutput run(ImageBatch batch) {
-        lock.readLock().lock();
-        try {
-            if (closed) {
-                throw new ResourceClosedException("TensorRT network for " + engine.source + " is closed");
-            }
-            checkProfile(batch);
-            permits.acquireUninterruptibly();
-            Slot slot = null;
-            boolean handedOut = false;
-            try {
-                Natives.useDevice(options.device());
-                slot = idle.poll();
-                if (slot == null) {
-                    int profile;
-                    synchronized (slots) {
-                        profile = freeProfiles.remove(); // a permit guarantees one
-                    }
-                    try {
-                        slot = new Slot(profile);
-                    } catch (RuntimeException e) {
-                        synchronized (slots) {
-                            freeProfiles.add(profile);
-                        }
-                        throw e;
-                    }
-                    synchronized (slots) {
-                        slots.add(slot);
-                    }
-                }
-                NetworkOutput out = slot.run(batch);
-                handedOut = true;
-                return out;
-            } finally {
-                if (!handedOut) {
-                    // A failed run may leave the stream or context in an error state: do not reuse them.
-                    if (slot != null) {
-                        discard(slot);
-                    }
-                    permits.release();
-                }
-            }
-        } finally {
-            lock.readLock().unlock();
+        if (closed.get()) {
+            throw new ResourceClosedException("TensorRT network for " + engine.source + " is closed");
         }
+        checkProfile(batch);
+        // CUDA's current device is per thread; the slot may be created on this one.
+        Natives.useDevice(options.device());
+        return pool.run(lease -> new Output(lease.slot().run(batch), lease));
     }
 
     private void checkProfile(ImageBatch batch) {
@@ -238,51 +186,22 @@ public final class TensorRtNetwork implements Network {
         }
     }
 
-    private void giveBack(Slot slot) {
-        if (closed) {
-            discard(slot);
-        } else {
-            idle.offer(slot);
-        }
-        permits.release();
-    }
-
-    private void discard(Slot slot) {
-        synchronized (slots) {
-            if (!slots.remove(slot)) {
-                return;
-            }
-        }
-        try {
-            slot.free();
-        } finally {
-            synchronized (slots) {
-                freeProfiles.add(slot.profile);
-            }
-        }
-    }
-
     /** Waits for runs in flight, frees idle slots (outstanding outputs free theirs on close); idempotent. */
     @Override
     public void close() {
-        lock.writeLock().lock();
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            for (Slot s; (s = idle.poll()) != null; ) {
-                discard(s);
-            }
-            OPEN_NETWORKS.decrementAndGet();
+            pool.close();
         } finally {
-            lock.writeLock().unlock();
+            OPEN_NETWORKS.decrementAndGet();
         }
     }
 
     /** Whether {@link #close()} was called. */
     public boolean isClosed() {
-        return closed;
+        return closed.get();
     }
 
     /** Diagnostics for leak checks: networks opened and not closed, JVM-wide. */
@@ -318,11 +237,48 @@ public final class TensorRtNetwork implements Network {
     @Override
     public String toString() {
         return "TensorRtNetwork[" + engine.source + ", " + engine.plan.getFileName() + ", " + engine.precision.id()
-                + (closed ? ", closed" : "") + "]";
+                + (closed.get() ? ", closed" : "") + "]";
     }
 
-    private static long align(long v) {
-        return (v + ALIGN - 1) / ALIGN * ALIGN;
+    /**
+     * A device or pinned host allocation that only grows: to the bytes asked, rounded up to {@link #GRANULE} so that
+     * slightly different batches do not reallocate. A failed allocation leaves it empty, never half-updated.
+     */
+    private static final class Buffer {
+        private final boolean pinned;
+        private final String what;
+        private Pointer pointer;
+        private long bytes;
+
+        Buffer(boolean pinned, String what) {
+            this.pinned = pinned;
+            this.what = what;
+        }
+
+        /** The buffer, grown first if it holds fewer than {@code needed} bytes. */
+        Pointer atLeast(long needed) {
+            if (bytes < needed) {
+                free();
+                long size = RunLayout.roundUp(needed, GRANULE);
+                pointer = pinned ? hostAlloc(size, what) : deviceAlloc(size, what);
+                bytes = size;
+            }
+            return pointer;
+        }
+
+        void free() {
+            if (pointer != null) {
+                if (pinned) {
+                    cudaFreeHost(pointer);
+                    PINNED_BYTES.addAndGet(-bytes);
+                } else {
+                    cudaFree(pointer);
+                    DEVICE_BYTES.addAndGet(-bytes);
+                }
+                pointer = null;
+                bytes = 0;
+            }
+        }
     }
 
     private static Pointer deviceAlloc(long bytes, String what) {
@@ -350,31 +306,22 @@ public final class TensorRtNetwork implements Network {
 
     /** An execution context with its stream and buffers; used by one run at a time. */
     private final class Slot {
-        private final int profile;
         private final IExecutionContext context;
         private final CUstream_st stream;
-        private final Pointer contextMemory;
-        private final long contextBytes;
-        private Pointer deviceIn;
-        private long deviceInBytes;
-        private Pointer deviceOut;
-        private long deviceOutBytes;
-        private Pointer hostIn;
-        private long hostInBytes;
-        private Pointer hostOut;
-        private long hostOutBytes;
+        private final Buffer contextMemory = new Buffer(false, "the execution context of " + engine.plan.getFileName());
+        private final Buffer deviceIn = new Buffer(false, "input '" + ModelContract.INPUT + "'");
+        private final Buffer hostIn = new Buffer(true, "input '" + ModelContract.INPUT + "'");
+        private final Buffer deviceOut = new Buffer(false, "the head outputs");
+        private final Buffer hostOut = new Buffer(true, "the head outputs");
         private boolean freed;
 
         Slot(int profile) {
-            this.profile = profile;
             TensorRtLogger log = Natives.logger();
             long mark = log.mark();
             CUstream_st s = new CUstream_st();
             Natives.check(cudaStreamCreateWithFlags(s, cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
             stream = s;
             IExecutionContext c = null;
-            Pointer mem = null;
-            long bytes = engine.resident.contextMemory();
             try {
                 // The context's scratch memory is ours to allocate, so that it is freed on close even though the
                 // binding cannot delete the context object itself.
@@ -387,19 +334,16 @@ public final class TensorRtNetwork implements Network {
                     throw new NativeLibraryException("TensorRT could not create an execution context for "
                             + engine.plan + log.said(mark));
                 }
+                long bytes = engine.resident.contextMemory();
                 if (bytes > 0) {
-                    mem = deviceAlloc(bytes, "the execution context of " + engine.plan.getFileName());
-                    c.setDeviceMemoryV2(mem, bytes);
+                    c.setDeviceMemoryV2(contextMemory.atLeast(bytes), bytes);
                 }
                 if (!c.setOptimizationProfileAsync(profile, stream)) {
                     throw new NativeLibraryException("TensorRT could not select optimization profile " + profile
                             + " of " + engine.plan + log.said(mark));
                 }
             } catch (RuntimeException e) {
-                if (mem != null) {
-                    cudaFree(mem);
-                    DEVICE_BYTES.addAndGet(-bytes);
-                }
+                contextMemory.free();
                 if (c != null) {
                     c.deallocate();
                 }
@@ -407,94 +351,58 @@ public final class TensorRtNetwork implements Network {
                 throw e;
             }
             context = c;
-            contextMemory = mem;
-            contextBytes = bytes;
             OPEN_CONTEXTS.incrementAndGet();
         }
 
-        NetworkOutput run(ImageBatch batch) {
+        /** Runs a batch; the heads are views of this slot's pinned memory. */
+        HeadTensors run(ImageBatch batch) {
             TensorRtLogger log = Natives.logger();
             long mark = log.mark();
             int n = batch.size();
             int h = batch.height();
             int w = batch.width();
-            int c = metadata.numClasses();
             String what = engine.source + " on a " + n + "x3x" + h + "x" + w + " batch";
-            List<LevelShape> shapes = ModelContract.levelShapes(h, w, metadata.strides());
 
-            Dims64 inDims = TensorRtEngine.dims4(n, 3, h, w);
-            if (!context.setInputShape(ModelContract.INPUT, inDims)) {
+            // The input shape first: the output shapes (and so the buffers) follow from it.
+            if (!context.setInputShape(ModelContract.INPUT, TensorRtEngine.dims(n, 3, h, w))) {
                 throw new NativeLibraryException("TensorRT refused input shape [" + n + ",3," + h + "," + w
                         + "] for '" + ModelContract.INPUT + "' of " + what + log.said(mark));
             }
-            // Layout: the contract's outputs (copied back), then any other outputs (device only).
-            int count = outputNames.size() + extraOutputs.size();
-            long[] offsets = new long[count];
-            long[] bytes = new long[count];
-            long total = 0;
-            long hostTotal = 0;
-            for (int i = 0; i < count; i++) {
-                String name = i < outputNames.size() ? outputNames.get(i) : extraOutputs.get(i - outputNames.size());
-                long[] got = dims(context.getTensorShape(name));
-                if (i < outputNames.size()) {
-                    int l = i / 3;
-                    LevelShape s = shapes.get(l);
-                    long ch = i % 3 == 0 ? c : i % 3 == 1 ? 4 : 1;
-                    long[] expected = {n, ch, s.height(), s.width()};
-                    if (!java.util.Arrays.equals(got, expected)) {
-                        throw new ModelContractException(what + ": output '" + name + "' has shape "
-                                + java.util.Arrays.toString(got) + ", the contract gives "
-                                + java.util.Arrays.toString(expected) + " (level " + l + ", stride " + s.stride() + ")");
-                    }
-                }
-                long elements = 1;
-                for (long d : got) {
-                    if (d < 0) {
-                        throw new ModelContractException(what + ": output '" + name + "' has a data-dependent shape "
-                                + java.util.Arrays.toString(got) + ", which the contract does not allow");
-                    }
-                    elements *= d;
-                }
-                offsets[i] = total;
-                bytes[i] = elements * engine.resident.elementBytes().getOrDefault(name, 4);
-                total += align(bytes[i]);
-                if (i < outputNames.size()) {
-                    hostTotal = total;
-                }
-            }
-            long inBytes = 4L * n * 3 * h * w;
-            ensure(inBytes, total, hostTotal);
+            RunLayout layout = RunLayout.of(what, n, h, w, metadata.numClasses(), metadata.strides(), extraOutputs,
+                    name -> TensorRtEngine.shape(context.getTensorShape(name)),
+                    name -> engine.resident.elementBits().getOrDefault(name, 64));
+            long inBytes = layout.inputBytes();
+            Pointer dIn = deviceIn.atLeast(inBytes);
+            Pointer hIn = hostIn.atLeast(inBytes);
+            Pointer dOut = deviceOut.atLeast(layout.deviceBytes());
+            Pointer hOut = hostOut.atLeast(layout.hostBytes());
 
             // Input: batch -> pinned staging -> device.
-            FloatBuffer staging = Address.view(hostIn, 0, inBytes).asFloatBuffer();
             FloatBuffer data = batch.data().duplicate();
             data.clear();
-            if (data.remaining() != (int) (inBytes / 4)) {
-                throw new IllegalArgumentException("batch data has " + data.remaining() + " values, expected "
-                        + inBytes / 4 + " for " + n + "x3x" + h + "x" + w);
-            }
-            staging.put(data);
-            Natives.check(cudaMemcpyAsync(deviceIn, hostIn, inBytes, cudaMemcpyHostToDevice, stream),
+            Address.view(hIn, 0, inBytes).asFloatBuffer().put(data);
+            Natives.check(cudaMemcpyAsync(dIn, hIn, inBytes, cudaMemcpyHostToDevice, stream),
                     "cudaMemcpyAsync of input '" + ModelContract.INPUT + "' to the device for " + what);
-            if (!context.setTensorAddress(ModelContract.INPUT, deviceIn)) {
+            if (!context.setTensorAddress(ModelContract.INPUT, dIn)) {
                 throw new NativeLibraryException("TensorRT refused the address of '" + ModelContract.INPUT + "' for "
                         + what + log.said(mark));
             }
-            for (int i = 0; i < count; i++) {
-                String name = i < outputNames.size() ? outputNames.get(i) : extraOutputs.get(i - outputNames.size());
-                if (!context.setTensorAddress(name, Address.at(deviceOut, offsets[i]))) {
-                    throw new NativeLibraryException("TensorRT refused the address of output '" + name + "' for "
-                            + what + log.said(mark));
+            List<String> names = layout.names();
+            for (int i = 0; i < names.size(); i++) {
+                if (!context.setTensorAddress(names.get(i), Address.at(dOut, layout.offset(i)))) {
+                    throw new NativeLibraryException("TensorRT refused the address of output '" + names.get(i)
+                            + "' for " + what + log.said(mark));
                 }
             }
             if (!context.enqueueV3(stream)) {
                 throw new NativeLibraryException("TensorRT enqueueV3 failed for " + what + log.said(mark));
             }
-            for (int i = 0; i < outputNames.size(); i++) {
-                Natives.check(cudaMemcpyAsync(Address.at(hostOut, offsets[i]), Address.at(deviceOut, offsets[i]),
-                        bytes[i], cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync of output '" + outputNames.get(i)
-                        + "' to the host for " + what);
+            for (int i = 0; i < layout.hostCount(); i++) {
+                Natives.check(cudaMemcpyAsync(Address.at(hOut, layout.offset(i)), Address.at(dOut, layout.offset(i)),
+                        layout.bytes(i), cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync of output '"
+                        + names.get(i) + "' to the host for " + what);
             }
+            // The one wait of a run: after it the copies have landed in pinned memory.
             int status = cudaStreamSynchronize(stream);
             if (status != 0) {
                 throw new NativeLibraryException("CUDA: running " + what + " failed: " + Natives.error(status)
@@ -504,57 +412,16 @@ public final class TensorRtNetwork implements Network {
             List<FloatBuffer> reg = new ArrayList<>(levels);
             List<FloatBuffer> ctr = new ArrayList<>(levels);
             for (int l = 0; l < levels; l++) {
-                cls.add(view(3 * l, offsets, bytes));
-                reg.add(view(3 * l + 1, offsets, bytes));
-                ctr.add(view(3 * l + 2, offsets, bytes));
+                cls.add(view(hOut, layout, 3 * l));
+                reg.add(view(hOut, layout, 3 * l + 1));
+                ctr.add(view(hOut, layout, 3 * l + 2));
             }
-            HeadTensors heads = HeadTensors.of(n, c, shapes, cls, reg, ctr);
-            return new Output(heads, this);
+            return HeadTensors.of(n, metadata.numClasses(), ModelContract.levelShapes(h, w, metadata.strides()), cls,
+                    reg, ctr);
         }
 
-        private FloatBuffer view(int i, long[] offsets, long[] bytes) {
-            ByteBuffer b = Address.view(hostOut, offsets[i], bytes[i]);
-            return b.asFloatBuffer();
-        }
-
-        /** Grows the buffers to at least these sizes (rounded up to a granule); keeps them when large enough. */
-        private void ensure(long inBytes, long outBytes, long hostOutNeeded) {
-            if (deviceInBytes < inBytes) {
-                long size = round(inBytes);
-                freeDevice(deviceIn, deviceInBytes);
-                deviceIn = null;
-                deviceInBytes = 0;
-                deviceIn = deviceAlloc(size, "input '" + ModelContract.INPUT + "'");
-                deviceInBytes = size;
-            }
-            if (hostInBytes < inBytes) {
-                long size = round(inBytes);
-                freeHost(hostIn, hostInBytes);
-                hostIn = null;
-                hostInBytes = 0;
-                hostIn = hostAlloc(size, "input '" + ModelContract.INPUT + "'");
-                hostInBytes = size;
-            }
-            if (deviceOutBytes < outBytes) {
-                long size = round(outBytes);
-                freeDevice(deviceOut, deviceOutBytes);
-                deviceOut = null;
-                deviceOutBytes = 0;
-                deviceOut = deviceAlloc(size, "the head outputs");
-                deviceOutBytes = size;
-            }
-            if (hostOutBytes < hostOutNeeded) {
-                long size = round(hostOutNeeded);
-                freeHost(hostOut, hostOutBytes);
-                hostOut = null;
-                hostOutBytes = 0;
-                hostOut = hostAlloc(size, "the head outputs");
-                hostOutBytes = size;
-            }
-        }
-
-        private long round(long bytes) {
-            return (bytes + GRANULE - 1) / GRANULE * GRANULE;
+        private FloatBuffer view(Pointer host, RunLayout layout, int i) {
+            return Address.view(host, layout.offset(i), layout.bytes(i)).asFloatBuffer();
         }
 
         /** Frees everything of this slot; the context object itself only as far as the binding can. */
@@ -563,51 +430,30 @@ public final class TensorRtNetwork implements Network {
                 return;
             }
             freed = true;
+            // Possibly on another thread than the runs (an output closed there): make the slot's device current.
+            cudaSetDevice(options.device());
             // Nothing may still run on the stream when its buffers go.
             cudaStreamSynchronize(stream);
-            freeDevice(deviceIn, deviceInBytes);
-            freeDevice(deviceOut, deviceOutBytes);
-            freeHost(hostIn, hostInBytes);
-            freeHost(hostOut, hostOutBytes);
-            deviceIn = deviceOut = hostIn = hostOut = null;
+            deviceIn.free();
+            deviceOut.free();
+            hostIn.free();
+            hostOut.free();
             context.deallocate();
-            freeDevice(contextMemory, contextBytes);
+            contextMemory.free();
             cudaStreamDestroy(stream);
             OPEN_CONTEXTS.decrementAndGet();
         }
-
-        private void freeDevice(Pointer p, long bytes) {
-            if (p != null) {
-                cudaFree(p);
-                DEVICE_BYTES.addAndGet(-bytes);
-            }
-        }
-
-        private void freeHost(Pointer p, long bytes) {
-            if (p != null) {
-                cudaFreeHost(p);
-                PINNED_BYTES.addAndGet(-bytes);
-            }
-        }
-    }
-
-    private static long[] dims(Dims64 d) {
-        long[] out = new long[Math.max(0, d.nbDims())];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = d.d(i);
-        }
-        return out;
     }
 
     /** The head outputs of one run: views of a slot's pinned memory, valid until closed. */
     private final class Output implements NetworkOutput {
         private final HeadTensors heads;
-        private final Slot slot;
+        private final SlotPool.Lease<Slot> lease;
         private final AtomicBoolean closedFlag = new AtomicBoolean();
 
-        Output(HeadTensors heads, Slot slot) {
+        Output(HeadTensors heads, SlotPool.Lease<Slot> lease) {
             this.heads = heads;
-            this.slot = slot;
+            this.lease = lease;
             OPEN_OUTPUTS.incrementAndGet();
         }
 
@@ -625,7 +471,7 @@ public final class TensorRtNetwork implements Network {
                 return;
             }
             OPEN_OUTPUTS.decrementAndGet();
-            giveBack(slot);
+            pool.giveBack(lease);
         }
     }
 }

@@ -30,6 +30,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
@@ -46,10 +47,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TensorRtGpuTest {
     /** fp32 heads: |trt - ort| <= 1e-4 * max(1, |ort|) (TF32 is off; only kernel summation order differs). */
     static final double HEAD_TOLERANCE = 1e-4;
-    /** fp32 detections: boxes within 0.05 px, scores within 1e-4, 98 % matched, AP 0.98 against the CPU. */
-    static final DetectionAgreement.Tolerances FP32 = new DetectionAgreement.Tolerances(0.05, 1e-4, 0.98, 0.98);
-    /** fp16 detections: the compare command's defaults (2 px, 0.02, 98 % matched, AP 0.95). */
-    static final DetectionAgreement.Tolerances FP16 = DetectionAgreement.Tolerances.defaults();
+    /**
+     * fp32 detections: the same detection sets as the CPU (every detection matched, none extra), boxes within
+     * 1e-3 px, scores within 1e-5. Measured on the CPU by perturbing ONNX Runtime's heads of these images by a
+     * relative 3e-6 (uniform, per value): boxes moved at most 4.4e-4 px, scores 1e-6, no detection changed. So this
+     * holds while TensorRT's fp32 heads stay within about 5e-6 of ONNX Runtime's (HEAD_TOLERANCE is looser: a
+     * failure there names the tensor that is grossly off).
+     */
+    static final DetectionAgreement.Tolerances FP32 = new DetectionAgreement.Tolerances(1e-3, 1e-5, 1.0, 0.999);
+    /**
+     * fp16 detections: 95 % matched, AP 0.95 against the CPU, scores within 0.05, boxes within 8 px. The same
+     * measurement with a relative 1e-2 (pessimistic for fp16) gave 97.5 % matched, AP 0.977, scores 0.045 and 5.1
+     * px: the largest box deviation is a matched pair whose NMS winner changed between two overlapping neighbours,
+     * so the compare command's 2 px default is not a bound here.
+     */
+    static final DetectionAgreement.Tolerances FP16 = new DetectionAgreement.Tolerances(8.0, 0.05, 0.95, 0.95);
 
     @TempDir
     static Path dir;
@@ -77,9 +89,31 @@ class TensorRtGpuTest {
     }
 
     static List<BufferedImage> images() {
-        return List.of(TestImages.synthetic(64, 48, 1), TestImages.synthetic(120, 200, 2),
-                TestImages.synthetic(333, 250, 3), TestImages.synthetic(640, 480, 4), TestImages.synthetic(50, 50, 5),
-                TestImages.synthetic(300, 100, 6));
+        return List.of(noisy(TestImages.synthetic(64, 48, 1)), noisy(TestImages.synthetic(120, 200, 2)),
+                noisy(TestImages.synthetic(333, 250, 3)), noisy(TestImages.synthetic(640, 480, 4)),
+                noisy(TestImages.synthetic(50, 50, 5)), noisy(TestImages.synthetic(300, 100, 6)));
+    }
+
+    /**
+     * The image with deterministic +-16 pixel noise. The plain synthetic images have flat regions, where many
+     * points get exactly the same scores; which of such tied boxes survives NMS then depends on the last bit, and
+     * any rounding difference changes about 15 % of the detections (measured on the CPU with a 1e-6 perturbation
+     * of the heads), whatever the backend's accuracy.
+     */
+    static BufferedImage noisy(BufferedImage img) {
+        Random r = new Random(img.getWidth() * 31L + img.getHeight());
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                int rgb = img.getRGB(x, y);
+                int out = 0;
+                for (int shift = 0; shift < 24; shift += 8) {
+                    int v = ((rgb >> shift) & 255) + r.nextInt(33) - 16;
+                    out |= Math.max(0, Math.min(255, v)) << shift;
+                }
+                img.setRGB(x, y, out);
+            }
+        }
+        return img;
     }
 
     static Detector detector(Backend backend, String precision) {
@@ -144,7 +178,11 @@ class TensorRtGpuTest {
                                     DetectionAgreement.Tolerances t, String what) {
         DetectionAgreement.Report report = DetectionAgreement.compare(ref, got, 0.5);
         assertTrue(report.referenceCount() > 0, what + ": the reference detected nothing, the test would be vacuous");
-        assertEquals(List.of(), t.violations(report), what + ": " + report.summary());
+        List<String> violations = new ArrayList<>(t.violations(report));
+        if (t == FP32 && report.extra() > 0) {
+            violations.add(report.extra() + " extra detection(s): fp32 must give the same sets");
+        }
+        assertEquals(List.of(), violations, what + ": " + report.summary());
     }
 
     @Test
@@ -259,13 +297,17 @@ class TensorRtGpuTest {
 
     @Test
     void aBatchBeyondTheProfileNamesTheOption() {
-        TensorRtOptions small = TensorRtOptions.parse(Map.of("engine_cache", cache.toString(), "max_height", "256",
-                "max_width", "256", "max_batch", "1"));
-        try (TensorRtNetwork n = TensorRtNetwork.open(model, small)) {
-            ImageBatch tall = new ImageBatch(FloatBuffer.allocate(3 * 512 * 256), 512, 256,
-                    List.of(new ImageMeta(512, 256, 512, 256)));
+        // The engine of theDetectorSplitsBatchesAtTheEnginesMaximum (same cache key): one build fewer.
+        TensorRtOptions o = TensorRtOptions.parse(Map.of("engine_cache", cache.toString(), "max_batch", "2"));
+        try (TensorRtNetwork n = TensorRtNetwork.open(model, o)) {
+            ImageBatch tall = new ImageBatch(FloatBuffer.allocate(3 * 1376 * 64), 1376, 64,
+                    List.of(new ImageMeta(1376, 64, 1376, 64)));
             ConfigurationException e = assertThrows(ConfigurationException.class, () -> n.run(tall));
-            assertTrue(e.getMessage().contains("max_height"), e.getMessage());
+            assertTrue(e.getMessage().contains("height 1376 is outside 32..1344 (max_height)"), e.getMessage());
+            ImageBatch three = new ImageBatch(FloatBuffer.allocate(3 * 3 * 64 * 64), 64, 64,
+                    List.of(new ImageMeta(64, 64, 64, 64), new ImageMeta(64, 64, 64, 64), new ImageMeta(64, 64, 64, 64)));
+            e = assertThrows(ConfigurationException.class, () -> n.run(three));
+            assertTrue(e.getMessage().contains("batch 3 is outside 1..2 (max_batch)"), e.getMessage());
             ImageBatch ok = new ImageBatch(FloatBuffer.allocate(3 * 256 * 128), 256, 128,
                     List.of(new ImageMeta(256, 128, 256, 128)));
             try (NetworkOutput out = n.run(ok)) {
