@@ -115,10 +115,20 @@ gpu-stage: java
 	bash native/scripts/gpu-stage.sh build stage/gpu
 
 # The stage's dry run on this machine: the same probe on the emulated flavour (CI keeps the stage from rotting).
+# Then the TensorRT tests' Java payload, without TensorRT: every gpu test must be found and fail with the typed
+# "no CUDA driver" error (a missing jar or class would fail differently).
 test-gpu-stage:
 	@ls java/fcos4j-native/target/fcos4j-native-*.jar >/dev/null 2>&1 || $(MAKE) java
 	bash native/scripts/gpu-stage.sh build stage/gpu
 	bash native/scripts/gpu-stage.sh probe stage/gpu emulated
+	rm -rf /tmp/fcos4j-stage && FCOS4J_STAGE_NO_TENSORRT=1 bash native/scripts/gpu-stage.sh build-trt stage/trt-dry
+	bash native/scripts/gpu-stage.sh receive stage/trt-dry >/dev/null
+	@mkdir -p $(OUT); OUT= FCOS4J_GPU_LOG=$(OUT)/trt-dry-run-result.txt bash native/scripts/gpu-stage.sh trt-test > $(OUT)/trt-dry-run.log 2>&1; \
+	  grep -q '11 tests found' $(OUT)/trt-dry-run.log && grep -q '11 tests failed' $(OUT)/trt-dry-run.log \
+	  && [ $$(grep -c '^FAILED .*no CUDA driver (libcuda.so.1)' $(OUT)/trt-dry-run.log) -eq 11 ] \
+	  && echo "TensorRT stage dry run: 11 gpu tests found, each stopped at the missing driver" \
+	  || { tail -60 $(OUT)/trt-dry-run.log; echo "TensorRT stage dry run FAILED"; exit 1; }
+	rm -rf stage/trt-dry
 
 clean:
 	$(MVN) -q clean; rm -rf build $(OUT)

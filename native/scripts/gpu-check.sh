@@ -3,7 +3,7 @@
 # Builds the CUDA flavour for the local GPU, runs the kernels against the host reference on the device
 # (the same seeded cases the emulated flavour passes on CI, plus the R-50 shapes), runs compute-sanitizer
 # memcheck, racecheck and synccheck on a reduced set, runs the Java -> JavaCPP -> kernels round trip from the
-# stage that `make gpu-stage` prepares here (carry `stage`), and writes a dated result file under
+# stage that `make gpu-stage` prepares here (carry `stage/gpu`), and writes a dated result file under
 # benchmarks/results/. Exit status: non-zero when any check failed.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -53,7 +53,7 @@ fi
 if [ -f stage/gpu/jre17.tar.xz ]; then
   run bash native/scripts/gpu-stage.sh probe stage/gpu cuda
 else
-  log "no stage/gpu (make gpu-stage here, then carry stage): Java round trip NOT run"; fail=1
+  log "no stage/gpu (make gpu-stage here, then carry stage/gpu): Java round trip NOT run"; fail=1
 fi
 log "RESULT: $([ $fail -eq 0 ] && echo PASS || echo FAIL)"
 echo "wrote $out"
