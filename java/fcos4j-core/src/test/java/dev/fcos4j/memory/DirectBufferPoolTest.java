@@ -120,6 +120,50 @@ class DirectBufferPoolTest {
     }
 
     @Test
+    void concurrentLoansNeverShareMemory() throws Exception {
+        // Each thread stamps its loan with its own id, yields, and checks the stamp is still whole: two live loans
+        // over the same bytes would overwrite each other.
+        // Sizes within one 1 MiB granule and as many idle blocks as threads: a block is allocated only while every
+        // existing one is lent, so at most one per thread ever is.
+        int threads = 4;
+        DirectBufferPool pool = new DirectBufferPool("test", threads, 1L << 30);
+        java.util.concurrent.ExecutorService exec = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            java.util.List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t + 1;
+                results.add(exec.submit(() -> {
+                    java.util.Random r = new java.util.Random(id);
+                    int checked = 0;
+                    for (int i = 0; i < 300; i++) {
+                        FloatBuffer b = pool.acquireFloats(1000 + r.nextInt(250_000));
+                        for (int k = 0; k < b.capacity(); k += 97) {
+                            b.put(k, id);
+                        }
+                        Thread.yield();
+                        for (int k = 0; k < b.capacity(); k += 97) {
+                            if (b.get(k) != id) {
+                                throw new AssertionError("loan of thread " + id + " overwritten by " + b.get(k));
+                            }
+                        }
+                        pool.release(b);
+                        checked++;
+                    }
+                    return checked;
+                }));
+            }
+            for (java.util.concurrent.Future<Integer> f : results) {
+                assertEquals(300, f.get(2, java.util.concurrent.TimeUnit.MINUTES));
+            }
+        } finally {
+            exec.shutdownNow();
+        }
+        assertEquals(0, pool.outstanding());
+        assertTrue(pool.allocations() <= threads, "blocks are reused: " + pool);
+        assertEquals(pool.allocations(), pool.idleBlocks(), "every block came back");
+    }
+
+    @Test
     void badArgumentsAreRejectedWithTheirValues() {
         assertThrows(IllegalArgumentException.class, () -> new DirectBufferPool("x", 0, 1));
         DirectBufferPool pool = new DirectBufferPool("input", 1, 1);
