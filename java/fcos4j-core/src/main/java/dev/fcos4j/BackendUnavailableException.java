@@ -8,10 +8,15 @@ package dev.fcos4j;
 public class BackendUnavailableException extends NativeLibraryException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message what is missing, and where it was looked for */
     public BackendUnavailableException(String message) {
         super(message);
     }
 
+    /**
+     * @param message what is missing, and where it was looked for
+     * @param cause   the loader's own error (e.g. the {@code UnsatisfiedLinkError} naming the library)
+     */
     public BackendUnavailableException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -9,6 +9,7 @@ import java.util.Objects;
  * @param name the category name
  */
 public record CocoCategory(long id, String name) {
+    /** @throws NullPointerException for a null name */
     public CocoCategory {
         Objects.requireNonNull(name, "name");
     }
