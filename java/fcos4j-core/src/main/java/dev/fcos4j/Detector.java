@@ -29,6 +29,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
@@ -71,6 +72,14 @@ public final class Detector implements AutoCloseable {
     private final ExecutorService executor;
     private final Object executorToken = new Object();
     private final LeakTracker.Registration leakRegistration;
+    // Stage counters for stats(): LongAdder, so that concurrent calls do not contend and nothing is allocated.
+    private final LongAdder images = new LongAdder();
+    private final LongAdder batches = new LongAdder();
+    private final LongAdder failedBatches = new LongAdder();
+    private final LongAdder rejectedAsync = new LongAdder();
+    private final LongAdder preprocessNanos = new LongAdder();
+    private final LongAdder networkNanos = new LongAdder();
+    private final LongAdder postprocessNanos = new LongAdder();
     private final Semaphore pendingAsync;
     private final int maxPendingAsync;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -182,6 +191,7 @@ public final class Detector implements AutoCloseable {
             return CompletableFuture.failedFuture(closedError());
         }
         if (!pendingAsync.tryAcquire()) {
+            rejectedAsync.increment();
             return CompletableFuture.failedFuture(new DetectorBusyException("detector for " + name + " already has "
                     + maxPendingAsync + " async requests pending (Detector.Builder.maxPendingAsync): retry later, "
                     + "or raise the limit or the async threads"));
@@ -213,16 +223,39 @@ public final class Detector implements AutoCloseable {
             if (closed) {
                 throw closedError();
             }
-            ImageBatch batch = preprocess.apply(images);
-            try (NetworkOutput out = network.run(batch)) {
-                return postProcessor.process(out.heads(), batch.metas());
+            boolean ok = false;
+            long t0 = System.nanoTime();
+            ImageBatch batch = null;
+            try {
+                batch = preprocess.apply(images);
+                long t1 = System.nanoTime();
+                preprocessNanos.add(t1 - t0);
+                try (NetworkOutput out = network.run(batch)) {
+                    long t2 = System.nanoTime();
+                    networkNanos.add(t2 - t1);
+                    List<List<Detection>> result = postProcessor.process(out.heads(), batch.metas());
+                    postprocessNanos.add(System.nanoTime() - t2);
+                    this.images.add(result.size());
+                    batches.increment();
+                    ok = true;
+                    return result;
+                }
             } finally {
+                if (!ok) {
+                    failedBatches.increment();
+                }
                 // The network has consumed the input: its buffer serves the next call.
                 preprocessor.release(batch);
             }
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /** Counts and per-stage times since this detector was built (a snapshot; cheap, allocation aside). */
+    public DetectorStats stats() {
+        return new DetectorStats(images.sum(), batches.sum(), failedBatches.sum(), rejectedAsync.sum(),
+                preprocessNanos.sum(), networkNanos.sum(), postprocessNanos.sum());
     }
 
     private ResourceClosedException closedError() {

@@ -1,8 +1,8 @@
 package dev.fcos4j;
 
 import dev.fcos4j.contract.HeadTensors;
-import dev.fcos4j.memory.LeakTracker;
 import dev.fcos4j.memory.GcSupport;
+import dev.fcos4j.memory.LeakTracker;
 import dev.fcos4j.model.TinyFcosModel;
 import dev.fcos4j.model.TinyFcosModel.Defect;
 import dev.fcos4j.model.TinyFcosModel.Spec;
@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -103,15 +104,29 @@ class DetectorPlumbingTest {
     }
 
     @Test
-    void batchesAreSplitAtMaxBatchAndKeepInputOrder() {
+    void batchesAreSplitAtMaxBatchAndKeepInputOrder() throws IOException {
         List<Path> files = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             files.add(TestImages.pngFile(dir, "b" + i + ".png", TestImages.synthetic(64 + 16 * i, 48, 10 + i)));
         }
         try (Detector d = builder().maxBatch(2).build()) {
+            assertEquals(new DetectorStats(0, 0, 0, 0, 0, 0, 0), d.stats());
             List<List<Detection>> all = d.detectBatch(files);
             assertEquals(5, all.size());
             assertEquals(List.of(2, 2, 1), post.get().seenMetas.stream().map(List::size).toList());
+            DetectorStats stats = d.stats();
+            assertEquals(5, stats.images());
+            assertEquals(3, stats.batches(), "one network run per chunk of maxBatch");
+            assertEquals(0, stats.failedBatches());
+            assertTrue(stats.preprocessNanos() > 0 && stats.networkNanos() > 0 && stats.postprocessNanos() > 0, stats::toString);
+            assertEquals(stats.networkNanos() / 1e6 / 5, stats.networkMillisPerImage(), 1e-9);
+            // a batch that fails counts as failed and adds no images
+            Path broken = dir.resolve("broken.png");
+            Files.write(broken, new byte[] {1, 2, 3});
+            assertThrows(ImageDecodeException.class, () -> d.detectBatch(List.of(files.get(0), broken)));
+            assertEquals(5, d.stats().images());
+            assertEquals(1, d.stats().failedBatches());
+            assertEquals(3, d.stats().batches());
             for (int i = 0; i < 5; i++) {
                 assertEquals(64 + 16 * i, (int) all.get(i).get(0).x2(), "image " + i + " in order");
             }
@@ -213,6 +228,7 @@ class DetectorPlumbingTest {
             assertTrue(refused.isDone(), "a request beyond the limit must not wait");
             CompletionException e = assertThrows(CompletionException.class, refused::join);
             assertInstanceOf(DetectorBusyException.class, e.getCause());
+            assertEquals(1, d.stats().rejectedAsync());
             assertTrue(e.getCause().getMessage().contains("3 async requests") && e.getCause().getMessage().contains(model.toString()),
                     e.getCause().getMessage());
             gate.countDown();  // the admitted requests finish

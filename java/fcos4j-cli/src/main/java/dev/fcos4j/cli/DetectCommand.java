@@ -2,6 +2,7 @@ package dev.fcos4j.cli;
 
 import dev.fcos4j.Detection;
 import dev.fcos4j.Detector;
+import dev.fcos4j.DetectorStats;
 import dev.fcos4j.Fcos4jException;
 import dev.fcos4j.ImageDecodeException;
 import dev.fcos4j.contract.ModelMetadata;
@@ -209,9 +210,11 @@ final class DetectCommand implements Callable<Integer> {
                 stdout.print(DetectionsJson.toJson(info, results));
                 stdout.flush();
                 stderr.println(summary(results, seconds, loadSeconds, meta, post));
+                stderr.println(stages(detector.stats()));
                 return finish(skipped, stderr);
             }
             stdout.println(summary(results, seconds, loadSeconds, meta, post));
+            stdout.println(stages(detector.stats()));
             stdout.println("wrote " + detectionsFile + ", " + cocoFile
                     + (annotated > 0 ? ", " + annotated + " annotated image" + (annotated == 1 ? "" : "s") + " in " + out : ""));
             stdout.flush();
@@ -352,6 +355,12 @@ final class DetectCommand implements Callable<Integer> {
                 results.size(), results.size() == 1 ? "" : "s", total, total == 1 ? "" : "s",
                 classes.length() > 0 ? " (" + classes + ")" : "", seconds, results.size() / Math.max(seconds, 1e-9),
                 meta.modelName(), loadSeconds, post.convention().id(), post.scoreThreshold(), post.iouThreshold());
+    }
+
+    /** Where the time went, per image: the detector's own stage timers (decoding the file is preprocessing). */
+    static String stages(DetectorStats s) {
+        return String.format(Locale.ROOT, "per image: preprocess %.1f ms, network %.1f ms, post-process %.2f ms",
+                s.preprocessMillisPerImage(), s.networkMillisPerImage(), s.postprocessMillisPerImage());
     }
 
     /** Parses convention names case-insensitively with the library's message. */

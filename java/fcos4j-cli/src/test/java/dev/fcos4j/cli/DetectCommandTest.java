@@ -69,6 +69,8 @@ class DetectCommandTest {
                 "--threads", "1", imageDir.toString());
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("3 images"), r.toString());
+        assertTrue(r.out().matches("(?s).*per image: preprocess \\d+\\.\\d ms, network \\d+\\.\\d ms, post-process \\d+\\.\\d\\d ms.*"),
+                r.toString());
         assertTrue(r.out().contains("coco_results.json"), r.toString());
 
         List<Path> images = images();
