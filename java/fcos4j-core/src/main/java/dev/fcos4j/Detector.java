@@ -13,6 +13,8 @@ import dev.fcos4j.postprocess.ReferencePostProcessor;
 import dev.fcos4j.preprocess.ImageBatch;
 import dev.fcos4j.preprocess.Preprocessor;
 
+import org.bytedeco.opencv.opencv_core.Mat;
+
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -149,6 +151,21 @@ public final class Detector implements AutoCloseable {
     /** Detects objects in an in-memory image. */
     public List<Detection> detect(BufferedImage image) {
         return detectBatchImages(List.of(image)).get(0);
+    }
+
+    /**
+     * Detects objects in an OpenCV image: 8-bit BGR, BGRA or gray, as {@code imread} or a video capture gives it
+     * (frames need no encoding round trip). The caller keeps the Mat; it is not modified.
+     *
+     * @throws ImageDecodeException for an empty Mat or another pixel type (names the type)
+     */
+    public List<Detection> detect(Mat image) {
+        return detectBatchMats(List.of(image)).get(0);
+    }
+
+    /** Detects objects in OpenCV images (see {@link #detect(Mat)}); one list per image. */
+    public List<List<Detection>> detectBatchMats(List<Mat> images) {
+        return batched(images, preprocessor::preprocessMats);
     }
 
     /** Detects objects in image files, in batches of at most the builder's {@code maxBatch}; one list per file. */

@@ -10,6 +10,9 @@ import dev.fcos4j.postprocess.Convention;
 import dev.fcos4j.postprocess.PostProcessConfig;
 import dev.fcos4j.postprocess.ReferencePostProcessor;
 import dev.fcos4j.preprocess.ImageMeta;
+import dev.fcos4j.preprocess.Images;
+import org.bytedeco.opencv.global.opencv_imgproc;
+import org.bytedeco.opencv.opencv_core.Mat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -120,6 +124,25 @@ class DetectorEndToEndTest {
             List<List<Detection>> batch = d.detectBatchImages(images);
             for (int i = 0; i < images.size(); i++) {
                 assertSameDetections(d.detect(images.get(i)), batch.get(i), "image " + i);
+            }
+        }
+    }
+
+    @Test
+    void openCvImagesGiveWhatTheirFilesGive() {
+        BufferedImage img = TestImages.synthetic(180, 120, 7);
+        Path file = TestImages.pngFile(dir, "mat.png", img);
+        try (Detector d = open(); Mat bgr = Images.readBgr(file); Mat gray = new Mat()) {
+            List<Detection> fromFile = d.detect(file);
+            assertFalse(fromFile.isEmpty());
+            assertSameDetections(fromFile, d.detect(bgr), "BGR Mat");
+            assertEquals(3, bgr.channels(), "the caller's Mat is left as it was");
+            assertEquals(List.of(fromFile), d.detectBatchMats(List.of(bgr)));
+            opencv_imgproc.cvtColor(bgr, gray, opencv_imgproc.COLOR_BGR2GRAY);
+            assertValid(d.detect(gray), 180, 120, d, "gray Mat");
+            try (Mat empty = new Mat()) {
+                ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> d.detect(empty));
+                assertTrue(e.getMessage().contains("Mat #0"), e.getMessage());
             }
         }
     }
