@@ -16,7 +16,7 @@ DEMO_MODEL ?= $(MODELS)/fcos_r50_torchvision.onnx
 TINY_MODEL ?= $(MODELS)/tiny-fcos.onnx
 CLI_CP = java/fcos4j-cli/target/lib/*:java/fcos4j-cli/target/classes
 
-.PHONY: all java native test test-java test-native test-engines test-parity demo bench bench-pipeline bench-peers goldens-check models tiny-model r50-model clean gpu-check gpu-stage test-gpu-stage
+.PHONY: all java native test test-java test-native test-engines test-parity demo bench bench-pipeline bench-peers bench-batch-threads goldens-check models tiny-model r50-model clean gpu-check gpu-stage test-gpu-stage
 
 all: native java
 
@@ -101,6 +101,12 @@ bench-pipeline: java $(DEMO_MODEL)
 # (engines/parity/oracle_mmdet.py) on the same head maps, same run; dated result file under benchmarks/results/.
 # PEERS_ARGS=--quick for a smoke run (no result file).
 PEERS_ARGS ?=
+# One thread vs two sharing a batch of 8 R-50 maps (needs bench-peers' inputs in out/bench-peers).
+bench-batch-threads: java
+	@ls out/bench-peers/few.npz >/dev/null 2>&1 || $(MAKE) bench-peers PEERS_ARGS=--quick
+	java -Dfcos4j.bench.out=benchmarks/results/batch-threads-jmh.json -cp '$(BENCH_CP)' dev.fcos4j.bench.BenchMain \
+	  BatchThreadsBenchmark $(BENCH_ARGS)
+
 bench-peers:
 	$(MVN) -q -pl benchmarks -am package -DskipTests
 	$(PYTHON) benchmarks/peers/postprocess_side_by_side.py $(PEERS_ARGS)

@@ -129,6 +129,23 @@ class DetectorEndToEndTest {
     }
 
     @Test
+    void postProcessingThreadsChangeNothingButWhoWorks() {
+        List<BufferedImage> images = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            images.add(TestImages.synthetic(160, 120, 300 + i));
+        }
+        try (Detector one = open();
+             Detector three = Detector.builder().modelPath(model).intraOpThreads(1).postprocessThreads(3).build()) {
+            List<List<Detection>> expected = one.detectBatchImages(images);
+            List<List<Detection>> got = three.detectBatchImages(images);
+            for (int i = 0; i < images.size(); i++) {
+                assertSameDetections(expected.get(i), got.get(i), "image " + i);
+            }
+        }
+        assertThrows(ConfigurationException.class, () -> Detector.builder().postprocessThreads(0));
+    }
+
+    @Test
     void openCvImagesGiveWhatTheirFilesGive() {
         BufferedImage img = TestImages.synthetic(180, 120, 7);
         Path file = TestImages.pngFile(dir, "mat.png", img);

@@ -1,11 +1,13 @@
 package dev.fcos4j.postprocess;
 
+import dev.fcos4j.ConfigurationException;
 import dev.fcos4j.Detection;
 import dev.fcos4j.InvalidHeadOutputException;
 import dev.fcos4j.ModelContractException;
 import dev.fcos4j.ResourceClosedException;
 import dev.fcos4j.contract.HeadTensors;
 import dev.fcos4j.contract.LevelShape;
+import dev.fcos4j.memory.LeakTracker;
 import dev.fcos4j.preprocess.ImageMeta;
 
 import java.nio.FloatBuffer;
@@ -27,9 +29,10 @@ import java.util.List;
  * For fcos and torchvision, whose rank key includes the centerness, each point additionally gets its own
  * bound from its centerness once the heap is full (engines/POSTPROCESS.md section 6).
  *
- * <p>One image runs on the calling thread: the scan of the R-50 shapes (1.79 M logits) is memory-bound at well
- * under the per-image budget measured by {@code PostProcessBenchmark}, so splitting it across cores was not
- * needed; batches can be spread over threads by the caller (the instance is shared safely).
+ * <p>One image runs on one thread: the scan of the R-50 shapes (1.79 M logits) is memory-bound at well under the
+ * per-image budget measured by {@code PostProcessBenchmark}, so one image is not split. The images of a batch can be
+ * shared by several threads ({@code threads} at construction; {@link BatchWorkers}, still allocation-free), and the
+ * instance can be shared by concurrent callers.
  *
  * <p>{@link #processInto} writes into a caller-owned {@link DetectionArrays} and allocates nothing once the
  * thread's scratch has grown to the shapes in use; {@link #process} builds {@link Detection} lists on top of it.
@@ -49,6 +52,10 @@ public final class ReferencePostProcessor implements PostProcessor {
     /** Logit below which no value can be a candidate (conservative). */
     private final float staticBound;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    /** Helpers sharing a batch's images (null: one thread); used with {@link #batchJob}, one batch at a time. */
+    private final BatchWorkers workers;
+    private final BatchJob batchJob = new BatchJob();
+    private final LeakTracker.Registration leakRegistration;
     private volatile boolean closed;
 
     /**
@@ -57,6 +64,20 @@ public final class ReferencePostProcessor implements PostProcessor {
      *                   must equal the number of classes of the heads processed
      */
     public ReferencePostProcessor(PostProcessConfig config, List<String> classNames) {
+        this(config, classNames, 1);
+    }
+
+    /**
+     * @param config     thresholds and convention
+     * @param classNames labels for class ids (may be empty: labels are then "class_N")
+     * @param threads    threads that share the images of one batch, the caller included (1: the caller alone). The
+     *                   {@code threads - 1} helpers are daemon threads, parked between batches, stopped by
+     *                   {@link #close()}. Results do not depend on it.
+     */
+    public ReferencePostProcessor(PostProcessConfig config, List<String> classNames, int threads) {
+        if (threads < 1) {
+            throw new ConfigurationException("post-processing threads must be at least 1, got " + threads);
+        }
         if (config == null) {
             throw new IllegalArgumentException("post-processing config must not be null");
         }
@@ -75,6 +96,20 @@ public final class ReferencePostProcessor implements PostProcessor {
         this.nmsPre = config.nmsPre();
         this.maxDetections = config.maxDetections();
         this.staticBound = convention == TORCHVISION ? logitBound(squareBelow(threshold)) : logitBound(threshold);
+        this.workers = threads > 1 ? new BatchWorkers(threads - 1, "fcos4j-postprocess") : null;
+        // Dropped unclosed, the helper threads would park forever: the tracker stops them.
+        this.leakRegistration = workers == null ? null
+                : LeakTracker.register(this, "ReferencePostProcessor with " + threads + " threads", workers::close);
+    }
+
+    /** Threads that share the images of one batch, the caller included. */
+    public int threads() {
+        return workers == null ? 1 : workers.parallelism();
+    }
+
+    /** Images processed on helper threads so far (tests: the helpers really take part). */
+    long imagesOnHelperThreads() {
+        return workers == null ? 0 : workers.helperImages();
     }
 
     @Override
@@ -156,6 +191,16 @@ public final class ReferencePostProcessor implements PostProcessor {
                 throw new IllegalArgumentException("image meta " + n + " is null");
             }
         }
+        if (workers != null && batch > 1 && workers.tryAcquire()) {
+            try {
+                batchJob.set(heads, metas, out);
+                workers.runAll(batch, batchJob);
+            } finally {
+                batchJob.set(null, null, null);
+                workers.release();
+            }
+            return;
+        }
         Scratch s = scratch.get();
         s.ensure(heads, nmsPre, maxDetections);
         for (int n = 0; n < batch; n++) {
@@ -163,9 +208,34 @@ public final class ReferencePostProcessor implements PostProcessor {
         }
     }
 
+    /** The batch being shared with the helpers: each participant processes images with its own scratch. */
+    private final class BatchJob implements BatchWorkers.ImageJob {
+        private HeadTensors heads;
+        private List<ImageMeta> metas;
+        private DetectionArrays out;
+
+        void set(HeadTensors heads, List<ImageMeta> metas, DetectionArrays out) {
+            this.heads = heads;
+            this.metas = metas;
+            this.out = out;
+        }
+
+        @Override
+        public void run(int image) {
+            Scratch s = scratch.get();
+            s.ensure(heads, nmsPre, maxDetections);
+            processImage(heads, image, metas.get(image), s, out);
+        }
+    }
+
+    /** Marks this post-processor closed and stops its helper threads (after a batch in progress); idempotent. */
     @Override
     public void close() {
         closed = true;
+        if (workers != null) {
+            leakRegistration.closed();
+            workers.close();
+        }
     }
 
     private void checkOpen() {
