@@ -76,6 +76,11 @@ final class DetectCommand implements Callable<Integer> {
             description = "ONNX Runtime intra-op threads, 0 = all cores (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--postprocess-threads", paramLabel = "N", defaultValue = "1",
+            description = {"Threads sharing a batch's post-processing, this one included (default: ${DEFAULT-VALUE}).",
+                    "Helps with large --batch on a GPU backend; the results do not change."})
+    int postprocessThreads;
+
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "cpu",
             description = {"Inference backend: " + InferenceBackend.NAMES + " (default: ${DEFAULT-VALUE}).",
                     "trt-*: TensorRT on an NVIDIA GPU; the engine is built once per model and cached "
@@ -126,8 +131,12 @@ final class DetectCommand implements Callable<Integer> {
         InferenceBackend choice = InferenceBackend.parse(spec.commandLine(), "--backend", backend, backendOptions);
         List<Path> images = collectImages(inputs, recursive);
 
+        if (postprocessThreads < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--postprocess-threads must be at least 1, got "
+                    + postprocessThreads);
+        }
         Detector.Builder builder = choice.applyTo(Detector.builder().modelPath(model).intraOpThreads(threads)
-                .maxBatch(batch));
+                .maxBatch(batch).postprocessThreads(postprocessThreads));
         if (convention != null) {
             builder.convention(convention);
         }

@@ -198,9 +198,32 @@ class DetectCommandTest {
 
         r = run("detect", "--model", model.toString(), "--batch", "0", images().get(0).toString());
         assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
+        r = run("detect", "--model", model.toString(), "--postprocess-threads", "0", images().get(0).toString());
+        assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
+        assertTrue(r.err().contains("--postprocess-threads must be at least 1"), r.toString());
         r = run("detect", "--model", model.toString(), "--iou-threshold", "2", images().get(0).toString());
         assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
         assertTrue(r.err().contains("IoU threshold"), r.toString());
+    }
+
+    @Test
+    void postprocessThreadsGiveTheSameJson() throws IOException {
+        List<String> files = images().stream().map(Path::toString).toList();
+        List<String> base = new java.util.ArrayList<>(List.of("detect", "--model", model.toString(), "--threads", "1",
+                "--batch", "3"));
+        CliTestSupport.Result one = run(concat(base, files));
+        List<String> withThreads = new java.util.ArrayList<>(base);
+        withThreads.addAll(List.of("--postprocess-threads", "2"));
+        CliTestSupport.Result two = run(concat(withThreads, files));
+        assertEquals(0, one.code(), one.toString());
+        assertEquals(0, two.code(), two.toString());
+        assertEquals(one.out(), two.out(), "stdout holds the detections JSON");
+    }
+
+    private static String[] concat(List<String> a, List<String> b) {
+        List<String> all = new java.util.ArrayList<>(a);
+        all.addAll(b);
+        return all.toArray(new String[0]);
     }
 
     @Test
