@@ -55,8 +55,8 @@ import java.util.function.Function;
  * <p>Thread-safe: any number of threads may call the detect methods at once. The {@code *Async} methods run on
  * the detector's own executor ({@link Builder#asyncThreads} threads), shut down by {@link #close()}; at most
  * {@link Builder#maxPendingAsync} requests wait or run there at once, and a request beyond that fails at once
- * with {@link DetectorBusyException} (back-pressure instead of an unbounded queue). {@code close()} waits for calls in flight, is
- * idempotent, and every later call throws {@link ResourceClosedException}.
+ * with {@link DetectorBusyException} (back-pressure instead of an unbounded queue). {@code close()} waits for
+ * calls in flight, is idempotent, and every later call throws {@link ResourceClosedException}.
  *
  * <p>Images of one batch are padded to the batch's largest size; GroupNorm statistics cover the padded area,
  * so an image batched with larger images can score slightly differently than alone (as in mmdetection). A
