@@ -135,6 +135,16 @@ test-gpu-stage:
 	  && echo "TensorRT stage dry run: 11 gpu tests found, each stopped at the missing driver" \
 	  || { tail -60 $(OUT)/trt-dry-run.log; echo "TensorRT stage dry run FAILED"; exit 1; }
 	rm -rf stage/trt-dry
+	@# gpu-check itself, dry: configure and build without the emulated flavour (as on a GPU machine without Boost),
+	@# every GPU test found and reporting itself skipped, the Java probe stopping at the missing driver.
+	@command -v nvcc >/dev/null || { echo "gpu-check dry run skipped: no nvcc"; exit 0; }; \
+	FCOS4J_GPU_CHECK_DRY_RUN=1 FCOS4J_GPU_LOG=$(OUT)/gpu-check-dry.txt GPU_BUILD=build/gpu-dry \
+	  bash native/scripts/gpu-check.sh > $(OUT)/gpu-check-dry.out 2>&1; \
+	  ok=$$(awk '/^\$$ cmake /{getline; while ($$0 !~ /^\(exit/) getline; if ($$0 == "(exit 0)") n++} END {print n+0}' $(OUT)/gpu-check-dry.txt); \
+	  [ "$$ok" -eq 2 ] && [ $$(grep -c 'no CUDA device: skipped' $(OUT)/gpu-check-dry.txt) -ge 4 ] \
+	  && grep -q 'RESULT NoCudaDeviceException' $(OUT)/gpu-check-dry.txt && grep -q '^RESULT: FAIL' $(OUT)/gpu-check-dry.txt \
+	  && echo "gpu-check dry run: configured and built without emulation, 4+ GPU tests found, probe reached the driver check" \
+	  || { tail -40 $(OUT)/gpu-check-dry.txt; echo "gpu-check dry run FAILED"; exit 1; }
 
 clean:
 	$(MVN) -q clean; rm -rf build $(OUT)
