@@ -64,5 +64,7 @@ else
   log "no stage/gpu (make gpu-stage here, then carry stage/gpu): Java round trip NOT run"; fail=1
 fi
 log "RESULT: $([ $fail -eq 0 ] && echo PASS || echo FAIL)"
+# On the device tool's machine only $OUT comes back: the result file goes there too (commit it here).
+if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then cp "$out" "$OUT/"; fi
 echo "wrote $out"
 exit $fail
