@@ -105,7 +105,7 @@ PEERS_ARGS ?=
 bench-batch-threads: java
 	@ls out/bench-peers/few.npz >/dev/null 2>&1 || $(MAKE) bench-peers PEERS_ARGS=--quick
 	java -Dfcos4j.bench.out=benchmarks/results/batch-threads-jmh.json -cp '$(BENCH_CP)' dev.fcos4j.bench.BenchMain \
-	  BatchThreadsBenchmark $(BENCH_ARGS)
+	  PeerSideBySideBenchmark -p dir=out/bench-peers -p batch=8 -p threads=1,2 -bm avgt $(BENCH_ARGS)
 
 bench-peers:
 	$(MVN) -q -pl benchmarks -am package -DskipTests

@@ -49,6 +49,10 @@ public class PeerSideBySideBenchmark {
     @Param({"1", "8"})
     public int batch;
 
+    /** Threads sharing a batch ({@code make bench-batch-threads} runs 1 and 2 at batch 8, AverageTime). */
+    @Param("1")
+    public int threads;
+
     private PeerInputs inputs;
     private ReferencePostProcessor processor;
     private DetectionArrays out;
@@ -56,7 +60,8 @@ public class PeerSideBySideBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         inputs = PeerInputs.load(Path.of(dir), map, batch);
-        processor = new ReferencePostProcessor(PostProcessConfig.defaults(Convention.parse(convention)), List.of());
+        processor = new ReferencePostProcessor(PostProcessConfig.defaults(Convention.parse(convention)), List.of(),
+                threads);
         out = new DetectionArrays(batch, 100);
         processor.processInto(inputs.heads(), inputs.metas(), out);
         if (out.count(0) == 0) {
